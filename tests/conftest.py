@@ -1,0 +1,29 @@
+"""Shared fixtures: where the public datasets live, and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shared_data_dir() -> Path:
+    """The public datasets: ``$SEGMINT_SHARED_DATA`` or ``../shared/data`` beside the repo."""
+    override = os.environ.get("SEGMINT_SHARED_DATA")
+    if override:
+        return Path(override)
+    return REPO_ROOT.parent / "shared" / "data"
+
+
+SHARED_DATA = _shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of the public datasets; the real-data tests fail loudly when it is missing."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"public datasets not found at {SHARED_DATA}; set SEGMINT_SHARED_DATA")
+    return SHARED_DATA
