@@ -1,0 +1,5 @@
+"""``python -m segmint``."""
+
+from segmint.cli import main
+
+main()

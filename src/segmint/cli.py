@@ -1,0 +1,218 @@
+"""The ``segmint`` command: thin, it parses, calls the library, prints and maps errors.
+
+Exit codes: 0 success, 1 a data or model problem, 2 a usage problem (bad option, missing
+file). Errors are one line on standard error; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from segmint import __version__
+from segmint.errors import SegmintError
+
+app = typer.Typer(
+    name="segmint",
+    help="Customer segmentation: from a data file to named customer segments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class InputShape(str, enum.Enum):
+    """Shape of the input data."""
+
+    auto = "auto"
+    customers = "customers"
+    transactions = "transactions"
+
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+
+
+@contextmanager
+def _errors(debug: bool) -> Iterator[None]:
+    try:
+        yield
+    except SegmintError as exc:
+        if debug:
+            traceback.print_exc()
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(exc.exit_code) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug, not the user's fault: still one line unless --debug
+        if debug:
+            traceback.print_exc()
+        err_console.print(
+            f"error: internal error ({type(exc).__name__}: {exc}); run with --debug for details",
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
+    if not enabled:
+        yield lambda _: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=steps)
+        done = -1
+
+        def advance(step: str) -> None:
+            nonlocal done
+            done += 1
+            bar.update(task, description=step, completed=done)
+
+        yield advance
+        bar.update(task, completed=steps)
+
+
+def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
+    table = Table(title=f"{summary['k']} segments of {summary['n_customers']:,} customers")
+    for column in ("id", "name", "customers", "share", "recommended action"):
+        table.add_column(column, justify="right" if column in ("id", "customers", "share") else "left")
+    for seg in summary["segments"]:
+        table.add_row(str(seg["id"]), seg["name"], f"{seg['size']:,}", f"{seg['share']:.1%}", seg["action"])
+    out_console.print(table)
+    for reason in summary["selection"]["reasons"]:
+        out_console.print(f"  k: {reason}", markup=False)
+    if summary["n_excluded"]:
+        reasons = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items())
+        out_console.print(f"  excluded: {summary['n_excluded']:,} customers ({reasons}); see excluded.csv", markup=False)
+    rows_without_id = summary["data"].get("rows_without_customer_id", 0)
+    if rows_without_id and summary["input_kind"] == "transactions":
+        out_console.print(f"  {rows_without_id:,} rows have no customer id and cannot be attributed", markup=False)
+    out_console.print(f"Outputs in {out_dir}/ (segments.csv, profiles.csv, summary.json, model/)", markup=False)
+    out_console.print(f"Report: {out_dir / 'report.html'}", markup=False)
+
+
+@app.command()
+def fit(
+    data: Annotated[str, typer.Argument(help="Data file: CSV, TSV, Excel, JSON or Parquet.")],
+    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "segmint-output",
+    k: Annotated[str, typer.Option("--k", help="Number of segments: auto, N or MIN-MAX.")] = "auto",
+    id_col: Annotated[str | None, typer.Option("--id", help="Customer id column (detected if not given).")] = None,
+    input_shape: Annotated[InputShape, typer.Option("--input", help="Shape of the data.")] = InputShape.auto,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Column never used as a feature (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to standard output.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Segment the customers in DATA and write segments, profiles, report and model."""
+    from segmint.model import parse_k
+    from segmint.runner import fit_file
+
+    with _errors(debug):
+        mode, bounds = parse_k(k)
+        k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
+        with _progress(not as_json, 3) as progress:
+            run = fit_file(
+                data,
+                out_dir=out,
+                k=k_spec,
+                customer_col=id_col,
+                input_kind=input_shape.value,
+                sheet=sheet,
+                as_of=as_of,
+                exclude=tuple(exclude or ()),
+                seed=seed,
+                progress=progress,
+            )
+        if as_json:
+            sys.stdout.write(json.dumps(run.summary, indent=2, default=str) + "\n")
+        else:
+            _print_segments(run.summary, run.out_dir)
+
+
+@app.command()
+def assign(
+    model_dir: Annotated[str, typer.Argument(help="A fit's output folder, or its model/ folder.")],
+    data: Annotated[str, typer.Argument(help="Customers to label (same shape of data as for fit).")],
+    out: Annotated[str | None, typer.Option("--out", help="Write labels here (.csv or .parquet); default: standard output.")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date.")] = None,
+    debug: Debug = False,
+) -> None:
+    """Label new customers with a saved model."""
+    from segmint.runner import assign_file
+
+    with _errors(debug):
+        with _progress(out is not None, 4) as progress:
+            run = assign_file(model_dir, data, out=out, sheet=sheet, as_of=as_of, progress=progress)
+        labelled = run.assignment.assignments
+        if run.out is None:
+            sys.stdout.write(labelled.to_csv(index=False))
+        for note in run.assignment.notes:
+            err_console.print(f"note: {note}", markup=False)
+        excluded = run.assignment.excluded
+        if len(excluded):
+            where = f"; listed in {run.excluded_out}" if run.excluded_out else ""
+            counts = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in excluded["reason"].value_counts().items())
+            err_console.print(f"excluded: {len(excluded):,} customers ({counts}){where}", markup=False)
+        if run.out is not None:
+            err_console.print(f"{len(labelled):,} customers labelled in {run.out}", markup=False)
+
+
+@app.command()
+def demo(
+    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "segmint-demo",
+    customers: Annotated[int, typer.Option("--customers", min=10, help="Customers to generate.")] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    debug: Debug = False,
+) -> None:
+    """Generate a demo transaction log and segment it (the quick start)."""
+    from segmint.datasets import make_transactions
+    from segmint.io import write_table
+    from segmint.runner import fit_file
+
+    with _errors(debug):
+        log = make_transactions(customers, seed=seed)
+        assert not isinstance(log, tuple)
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "demo_transactions.csv"
+            write_table(log, data)
+            with _progress(True, 3) as progress:
+                run = fit_file(data, out_dir=out, seed=seed, progress=progress)
+            write_table(log, run.out_dir / "demo_transactions.csv")
+        out_console.print(f"Demo data: {len(log):,} transactions of {customers:,} customers "
+                          f"(generated; saved as {run.out_dir / 'demo_transactions.csv'})", markup=False)  # fmt: skip
+        _print_segments(run.summary, run.out_dir)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out_console.print(f"segmint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Customer segmentation: from a data file to named customer segments."""
+
+
+def main() -> None:
+    """Entry point of the ``segmint`` console script."""
+    app()

@@ -1,0 +1,319 @@
+"""The whole job on a DataFrame: customer data in, named segments out.
+
+``segment(frame)`` detects whether ``frame`` is a customer table or a transaction log,
+derives one row per customer, prepares the features, chooses k, fits, profiles and names.
+Every customer in is accounted for in :attr:`SegmentationResult.assignments` or
+:attr:`SegmentationResult.excluded`.
+
+Duplicate customer ids in a customer table: exact duplicate rows are dropped first; of
+the remaining rows sharing an id, the first row in the file is kept and the others are
+counted (and listed by id in the summary).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from segmint import __version__
+from segmint.errors import DataError
+from segmint.features.rfm import RFM_FEATURES, transaction_features
+from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
+from segmint.model import KSpec, fit_kmeans, nearest_centers
+from segmint.prepare import Preparation, fit_preparation
+from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
+
+SCHEMA_VERSION = 1
+ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
+EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
+
+
+@dataclass(frozen=True)
+class CustomerTable:
+    """One row per customer, ready for preparation, and what was set aside on the way."""
+
+    frame: pd.DataFrame  # customer_id first, then feature columns
+    excluded: pd.DataFrame
+    account: dict[str, Any]
+
+
+def customer_table(
+    frame: pd.DataFrame,
+    roles: ColumnRoles,
+    *,
+    source: str = "data",
+    as_of: dt.date | str | None = None,
+) -> CustomerTable:
+    """Turn a loaded table into one row per customer according to ``roles``."""
+    if roles.kind == "transactions":
+        derived = transaction_features(frame, roles, source=source, as_of=as_of)
+        return CustomerTable(derived.features, derived.excluded, derived.account)
+    table = frame.copy()
+    account: dict[str, Any] = {"rows_read": len(table)}
+    before = len(table)
+    table = table.drop_duplicates(ignore_index=False)
+    account["duplicate_rows_dropped"] = before - len(table)
+    ids = normalise_ids(table[roles.customer])
+    rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)[table.index]
+    excluded = pd.DataFrame(
+        {
+            "customer_id": pd.Series([""] * int(ids.isna().sum()), dtype="string"),
+            "reason": "no_customer_id",
+            "detail": [f"data row {r} has no value in {roles.customer!r}" for r in rows[ids.isna()]],
+        }
+    )
+    account["rows_without_customer_id"] = int(ids.isna().sum())
+    table = table.drop(columns=[roles.customer])
+    table.insert(0, "customer_id", ids)
+    table = table[ids.notna()]
+    duplicated = table["customer_id"].duplicated(keep="first")
+    account["duplicate_id_rows_dropped"] = int(duplicated.sum())
+    if duplicated.any():
+        account["duplicate_id_rule"] = "first row kept"
+        account["duplicate_id_examples"] = table.loc[duplicated, "customer_id"].head(10).tolist()
+    table = table[~duplicated].reset_index(drop=True)
+    return CustomerTable(table, excluded.reset_index(drop=True), account)
+
+
+@dataclass(frozen=True)
+class SegmentationModel:
+    """A fitted segmentation that can label new customers.
+
+    Saved as JSON plus NumPy arrays by :mod:`segmint.artifacts`.
+    """
+
+    roles: ColumnRoles
+    preparation: Preparation
+    centers: np.ndarray
+    segments: list[dict[str, Any]]
+    selection: dict[str, Any]
+    params: dict[str, Any]
+    training: dict[str, Any]
+    created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    version: str = __version__
+
+    @property
+    def k(self) -> int:
+        """Number of segments."""
+        return len(self.centers)
+
+    def segment_names(self) -> dict[int, str]:
+        """Segment id -> name."""
+        return {int(s["id"]): str(s["name"]) for s in self.segments}
+
+    def assign(
+        self, frame: pd.DataFrame, *, source: str = "data", as_of: dt.date | str | None = None
+    ) -> Assignment:
+        """Label the customers of ``frame`` (same shape of data as at fit time).
+
+        A transaction log goes through the same feature derivation; a customer table
+        through the same preparation. Missing feature columns are imputed as missing
+        values and unseen category levels go to "other"; each such case is a note.
+        """
+        roles = self.roles
+        if roles.customer not in frame.columns:
+            raise DataError(f"{source}: customer id column {roles.customer!r} not found")
+        if roles.kind == "transactions":
+            for col in (roles.time, roles.amount, roles.quantity, roles.price):
+                if col and col not in frame.columns:
+                    raise DataError(f"{source}: column {col!r} (needed by the model) not found")
+        table = customer_table(frame, roles, source=source, as_of=as_of)
+        missing = [c for c in self.preparation.input_columns if c not in table.frame.columns]
+        if missing and len(missing) * 2 > len(self.preparation.input_columns):
+            raise DataError(
+                f"{source}: most feature columns the model needs are missing: {', '.join(missing)}"
+            )
+        matrix, notes = self.preparation.transform(table.frame)
+        labels, confidence = nearest_centers(matrix, self.centers)
+        names = self.segment_names()
+        assignments = pd.DataFrame(
+            {
+                "customer_id": table.frame["customer_id"].astype("string").to_numpy(),
+                "segment": labels,
+                "segment_name": [names[int(s)] for s in labels],
+                "confidence": np.round(confidence, 6),
+            }
+        )
+        return Assignment(assignments, table.excluded, notes, table.account)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""
+        payload = json.dumps(
+            {
+                "roles": self.roles.to_dict(),
+                "preparation": self.preparation.to_dict(),
+                "centers": np.round(self.centers, 12).tolist(),
+                "segments": self.segments,
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Labels for customers, and those that could not be labelled."""
+
+    assignments: pd.DataFrame
+    excluded: pd.DataFrame
+    notes: list[str]
+    account: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """Everything :func:`segment` found.
+
+    Attributes
+    ----------
+    model : SegmentationModel
+    assignments : DataFrame
+        ``customer_id``, ``segment``, ``segment_name``, ``confidence``.
+    excluded : DataFrame
+        ``customer_id``, ``reason``, ``detail``.
+    profiles : list of SegmentProfile
+    features : DataFrame
+        The customer table the segments were formed on (original units).
+    summary : dict
+        What ``summary.json`` holds.
+    """
+
+    model: SegmentationModel
+    assignments: pd.DataFrame
+    excluded: pd.DataFrame
+    profiles: list[SegmentProfile]
+    features: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segment of every segmented customer, in the order of :attr:`assignments`."""
+        return self.assignments["segment"].to_numpy()
+
+    def profiles_table(self) -> pd.DataFrame:
+        """One row per segment (what ``profiles.csv`` holds)."""
+        return profiles_table(self.profiles)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{p.id}</td><td>{p.name}</td><td>{p.size:,}</td><td>{p.share:.1%}</td></tr>"
+            for p in self.profiles
+        )
+        return (
+            f"<p>segmint: {self.summary['n_customers']:,} customers in {self.model.k} segments "
+            f"({self.summary['n_excluded']:,} excluded)</p>"
+            f"<table><tr><th>id</th><th>name</th><th>customers</th><th>share</th></tr>{rows}</table>"
+        )
+
+
+def segment(
+    frame: pd.DataFrame,
+    *,
+    k: KSpec = "auto",
+    customer_col: str | None = None,
+    input_kind: Literal["auto", "customers", "transactions"] = "auto",
+    as_of: dt.date | str | None = None,
+    exclude: tuple[str, ...] = (),
+    random_state: int | None = 0,
+    source: str = "data",
+) -> SegmentationResult:
+    """Segment the customers in ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A customer table (one row per customer) or a transaction log.
+    k : "auto", int or (int, int)
+        Number of segments, or the range to choose it from.
+    customer_col : str, optional
+        The customer id column (detected when not given).
+    input_kind : {"auto", "customers", "transactions"}
+        Shape of ``frame``; detected by default.
+    as_of : date or ISO string, optional
+        For a transaction log: compute features as of this date.
+    exclude : tuple of str
+        Columns never used as features.
+    random_state : int or None
+        Seed; the same seed and data give the same segments.
+    source : str
+        Name used in messages.
+
+    Returns
+    -------
+    SegmentationResult
+    """
+    roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
+    for col in exclude:
+        if col not in frame.columns:
+            raise DataError(f"{source}: column {col!r} to exclude not found")
+    table = customer_table(frame, roles, source=source, as_of=as_of)
+    customers = table.frame
+    if len(customers) == 0:
+        raise DataError(f"{source}: no customer could be segmented ({len(table.excluded)} excluded)")
+    feature_exclude = ("customer_id", *exclude)
+    preparation = fit_preparation(customers, exclude=feature_exclude, source=source)
+    matrix, _ = preparation.transform(customers)
+    fitted = fit_kmeans(matrix, k, random_state=random_state)
+    values = profile_frame(customers, preparation)
+    profiles = segment_profiles(values, fitted.labels, fitted.confidence, len(fitted.centers))
+    segments = [
+        {"id": p.id, "name": p.name, "action": p.action, "size": p.size, "share": round(p.share, 6)}
+        for p in profiles
+    ]
+    names = {p.id: p.name for p in profiles}
+    assignments = pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].astype("string").to_numpy(),
+            "segment": fitted.labels,
+            "segment_name": [names[int(s)] for s in fitted.labels],
+            "confidence": np.round(fitted.confidence, 6),
+        }
+    )
+    model = SegmentationModel(
+        roles=roles,
+        preparation=preparation,
+        centers=fitted.centers,
+        segments=segments,
+        selection=fitted.selection.to_dict(),
+        params={"k": k if isinstance(k, (str, int)) else list(k), "random_state": random_state,
+                "algorithm": "kmeans", "exclude": list(exclude),
+                "as_of": str(as_of) if as_of is not None else None},  # fmt: skip
+        training={"source": source, "n_customers": len(customers), "account": table.account,
+                  "feature_columns": [c for c in customers.columns if c != "customer_id"]},  # fmt: skip
+    )
+    excluded = table.excluded
+    summary = {
+        "segmint_version": __version__,
+        "source": source,
+        "input_kind": roles.kind,
+        "roles": roles.to_dict(),
+        "k": model.k,
+        "algorithm": "kmeans",
+        "n_customers": len(customers),
+        "n_excluded": len(excluded),
+        "excluded_by_reason": {str(k_): int(v) for k_, v in excluded["reason"].value_counts().items()},
+        "segments": segments,
+        "data": table.account,
+        "features": [c for c in customers.columns if c != "customer_id"]
+        if roles.kind == "customers"
+        else list(RFM_FEATURES),
+        "preparation": {"columns": list(preparation.columns), "decisions": preparation.decisions},
+        "selection": fitted.selection.to_dict(),
+        "model_fingerprint": model.fingerprint(),
+        "random_state": random_state,
+    }
+    return SegmentationResult(
+        model=model,
+        assignments=assignments,
+        excluded=excluded,
+        profiles=profiles,
+        features=customers,
+        summary=summary,
+    )

@@ -1,0 +1,199 @@
+"""The main job on files: read, segment, write every output atomically.
+
+Used by the command-line tool (and later the service). Outputs of ``fit`` go to a new
+folder built beside the target and swapped in only when complete, so a failed run leaves
+what was there before untouched and never a half-written folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from segmint.artifacts import load_model, save_model
+from segmint.errors import ModelError, UsageError
+from segmint.io import read_table, write_table
+from segmint.model import KSpec
+from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
+from segmint.report import render_report
+
+Progress = Callable[[str], None]
+OUTPUT_FILES = ("segments.csv", "excluded.csv", "profiles.csv", "summary.json", "report.html", "model")
+
+
+@dataclass(frozen=True)
+class FitRun:
+    """A finished ``fit``: where the outputs are and what they say."""
+
+    out_dir: Path
+    result: SegmentationResult
+    summary: dict[str, Any]
+
+
+def _noop(_: str) -> None:
+    return None
+
+
+def fit_file(
+    data: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str] = "segmint-output",
+    k: KSpec = "auto",
+    customer_col: str | None = None,
+    input_kind: Literal["auto", "customers", "transactions"] = "auto",
+    sheet: str | None = None,
+    as_of: str | None = None,
+    exclude: tuple[str, ...] = (),
+    seed: int = 0,
+    progress: Progress = _noop,
+) -> FitRun:
+    """Segment the customers in a data file and write the outputs to ``out_dir``.
+
+    Writes ``segments.csv``, ``excluded.csv``, ``profiles.csv``, ``summary.json``,
+    ``report.html`` and ``model/``. See :func:`segmint.segment` for the parameters.
+    """
+    out = Path(out_dir)
+    _check_output_dir(out)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    progress("reading data")
+    loaded = read_table(data, sheet=sheet)
+    timings["read"] = time.perf_counter() - started
+
+    progress("deriving features, choosing k and fitting")
+    t0 = time.perf_counter()
+    result = segment(
+        loaded.frame,
+        k=k,
+        customer_col=customer_col,
+        input_kind=input_kind,
+        as_of=as_of,
+        exclude=exclude,
+        random_state=seed,
+        source=loaded.source,
+    )
+    timings["segment"] = time.perf_counter() - t0
+
+    progress("writing outputs")
+    t0 = time.perf_counter()
+    summary = dict(result.summary)
+    summary["load"] = {"format": loaded.format, **loaded.details}
+    summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    summary["outputs"] = list(OUTPUT_FILES)
+
+    def write(folder: Path) -> None:
+        write_table(result.assignments, folder / "segments.csv")
+        write_table(result.excluded, folder / "excluded.csv")
+        write_table(result.profiles_table(), folder / "profiles.csv")
+        save_model(result.model, folder / "model")
+        (folder / "report.html").write_text(render_report(summary, result.profiles), encoding="utf-8")
+        timings["write"] = time.perf_counter() - t0
+        timings["total"] = time.perf_counter() - started
+        summary["timings_seconds"] = {key: round(value, 3) for key, value in timings.items()}
+        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+    _write_folder_atomically(out, write)
+    return FitRun(out_dir=out, result=result, summary=summary)
+
+
+def _check_output_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: --out must be a folder, and this is a file")
+    if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise UsageError(
+            f"{out}: folder exists and is not a segmint output folder; choose another --out"
+        )
+
+
+def _write_folder_atomically(out: Path, write: Callable[[Path], None]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the result is an ordinary folder
+    try:
+        write(staging)
+        if out.exists():
+            retired = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
+            retired.rmdir()
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
+    """Accept a run folder (with ``model/`` inside) or the model folder itself."""
+    folder = Path(path)
+    if (folder / "model" / "model.json").is_file():
+        return folder / "model"
+    if (folder / "model.json").is_file():
+        return folder
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such model folder")
+    raise ModelError(f"{folder}: not a segmint model or run folder (no model.json)")
+
+
+@dataclass(frozen=True)
+class AssignRun:
+    """A finished ``assign``."""
+
+    model: SegmentationModel
+    assignment: Assignment
+    out: Path | None
+    excluded_out: Path | None
+
+
+def assign_file(
+    model_dir: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str] | None = None,
+    sheet: str | None = None,
+    as_of: str | None = None,
+    progress: Progress = _noop,
+) -> AssignRun:
+    """Label the customers in ``data`` with a saved model.
+
+    With ``out`` the labels are written there (CSV or Parquet by extension) and excluded
+    customers beside it as ``<stem>.excluded.csv``; without, nothing is written and the
+    caller prints the result.
+    """
+    progress("loading model")
+    model = load_model(resolve_model_dir(model_dir))
+    progress("reading data")
+    loaded = read_table(data, sheet=sheet)
+    progress("assigning")
+    assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
+    if out is None:
+        return AssignRun(model, assignment, None, None)
+    target = Path(out)
+    if target.is_dir():
+        raise UsageError(f"{target}: --out must be a file name, and this is a folder")
+    progress("writing")
+    write_table(assignment.assignments, target)
+    excluded_out = None
+    if len(assignment.excluded):
+        excluded_out = target.with_name(f"{target.stem}.excluded.csv")
+        write_table(assignment.excluded, excluded_out)
+    return AssignRun(model, assignment, target, excluded_out)
+
+
+def read_assignments(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a ``segments.csv`` with ids as text."""
+    return pd.read_csv(path, dtype={"customer_id": "string"}, keep_default_na=False)
