@@ -1,3 +1,40 @@
-"""segmint: customer segmentation from raw data to named, stable segments."""
+"""segmint: customer segmentation from raw data to named, stable segments.
 
-__version__ = "0.1.0"
+The library surface::
+
+    segmint.segment(frame)            -> SegmentationResult (labels, profiles, diagnostics)
+    segmint.Segmenter(k="auto")       scikit-learn estimator (fit / predict / fit_predict)
+    segmint.rfm_features(log, ...)    transaction log -> recency, frequency, monetary, ...
+    segmint.read_table(path)          any supported file -> typed DataFrame
+    segmint.save_model / load_model   JSON + arrays model folders
+"""
+
+from segmint._version import __version__
+from segmint.artifacts import load_model, save_model
+from segmint.errors import DataError, InputFileError, ModelError, SegmintError, UsageError
+from segmint.features import ColumnRoles, detect_roles, rfm_features
+from segmint.io import LoadedTable, read_table, write_table
+from segmint.model import Segmenter
+from segmint.pipeline import SegmentationModel, SegmentationResult, segment
+
+
+__all__ = [
+    "ColumnRoles",
+    "DataError",
+    "InputFileError",
+    "LoadedTable",
+    "ModelError",
+    "SegmentationModel",
+    "SegmentationResult",
+    "Segmenter",
+    "SegmintError",
+    "UsageError",
+    "__version__",
+    "detect_roles",
+    "load_model",
+    "read_table",
+    "rfm_features",
+    "save_model",
+    "segment",
+    "write_table",
+]

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from segmint import __version__
+from segmint._version import __version__
 from segmint.errors import SegmintError
 
 app = typer.Typer(
@@ -69,7 +69,8 @@ def _errors(debug: bool) -> Iterator[None]:
 
 @contextmanager
 def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
-    if not enabled:
+    if not enabled or not err_console.is_terminal:
+        # Off a terminal the transient bar still leaves a blank line on standard error.
         yield lambda _: None
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())

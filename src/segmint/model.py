@@ -130,7 +130,7 @@ def fit_kmeans(
     n = len(X)
     if mode == "fixed":
         if low > n:
-            raise UsageError(f"k = {low} is larger than the number of customers ({n})")
+            raise UsageError(f"k = {low} is larger than the number of customers (n_samples = {n})")
         selection = Selection(
             k=low, mode="fixed", rule="given", reasons=[f"k = {low} was given"], sample_size=n
         )
@@ -208,7 +208,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
+        tags.input_tags.allow_nan = bool(self.prepare)  # preparation imputes missing values
         return tags
 
     def _seed(self) -> int | None:
@@ -221,7 +221,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
             pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c]) for c in X.columns
         )
         if not mixed:
-            array = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype="numeric")
+            finite: Any = "allow-nan" if self.prepare else True
+            array = validate_data(self, X, reset=reset, ensure_all_finite=finite, dtype="numeric")
             names = getattr(self, "feature_names_in_", None)
             columns = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(array.shape[1])]
             return pd.DataFrame(array, columns=columns)
@@ -261,8 +262,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         if self.prepare:
             self.preparation_: Preparation | None = fit_preparation(frame, source="X")
         else:
-            if frame.isna().to_numpy().any():
-                raise ValueError("Input X contains NaN; use prepare=True to impute it.")
             self.preparation_ = None
         matrix = self._matrix(frame)
         fitted = fit_kmeans(matrix, self.k, random_state=self._seed(), n_init=self.n_init)

@@ -8,13 +8,19 @@ The rule used by ``k="auto"`` (documented in the README, recorded in every summa
 2. The *knee* of WCSS over k (including k = 1, the total sum of squares) is found with
    Kneedle (Satopää et al. 2011): the k where the normalised curve is farthest below the
    straight line joining its ends.
-3. Candidates are the ks whose silhouette is at least ``SILHOUETTE_TOLERANCE`` (80%) of
-   the best silhouette. Among them the one nearest the knee is chosen (the smaller k on a
-   tie); with no knee, the best silhouette.
+3. When the best silhouette is at least ``CLEAR_STRUCTURE`` (0.5, "reasonable structure"
+   in Kaufman & Rousseeuw's reading of the silhouette), the segments are really there:
+   the k with the best silhouette is chosen.
+4. Otherwise the structure is weak, as on most customer data (a continuum more than
+   separate groups). Candidates are the ks whose silhouette is at least
+   ``SILHOUETTE_TOLERANCE`` (80%) of the best; among them the one nearest the knee is
+   chosen (the smaller k on a tie); with no knee, the best silhouette.
 
-The silhouette alone favours k = 2 on most customer data (one big split, e.g. active vs
-lapsed); the elbow alone ignores separation. Together: well separated, and not coarser
-than the data's own diminishing-returns point.
+On weak structure the silhouette alone favours k = 2 (one big split, e.g. active vs
+lapsed) and the elbow alone ignores separation; together they give segments that are as
+well separated as the data allows and not coarser than its diminishing-returns point.
+On clear structure the elbow is unreliable (several big drops), and the silhouette
+decides.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 SILHOUETTE_TOLERANCE = 0.80
+CLEAR_STRUCTURE = 0.5
 SILHOUETTE_SAMPLE = 10_000
 SELECTION_SAMPLE = 50_000
 SWEEP_N_INIT = 4
@@ -197,23 +204,30 @@ def choose_k(
     assert best.silhouette is not None
     threshold = best.silhouette * SILHOUETTE_TOLERANCE if best.silhouette > 0 else best.silhouette
     candidates = [s for s in rated if (s.silhouette or -1.0) >= threshold]
-    if knee is None:
+    if best.silhouette >= CLEAR_STRUCTURE:
+        chosen = best
+        reasons = [
+            f"best silhouette {best.silhouette:.3f} at k = {best.k}: clear structure "
+            f"(>= {CLEAR_STRUCTURE}), the silhouette decides"
+        ]
+    elif knee is None:
         chosen = best
         reasons = [f"best silhouette {best.silhouette:.3f} at k = {best.k}; WCSS has no knee"]
     else:
         chosen = min(candidates, key=lambda s: (abs(s.k - knee), s.k))
         reasons = [
             f"WCSS knee at k = {knee}",
-            f"best silhouette {best.silhouette:.3f} at k = {best.k}; "
-            f"k within {SILHOUETTE_TOLERANCE:.0%} of it: {', '.join(str(s.k) for s in candidates)}",
+            f"best silhouette {best.silhouette:.3f} at k = {best.k} (weak structure, "
+            f"< {CLEAR_STRUCTURE}); k within {SILHOUETTE_TOLERANCE:.0%} of it: "
+            f"{', '.join(str(s.k) for s in candidates)}",
             f"k = {chosen.k} is the candidate nearest the knee (silhouette {chosen.silhouette:.3f})",
         ]
     return Selection(
         k=chosen.k,
         mode="auto" if k_range == (2, 10) else "range",
         rule=(
-            f"among k with silhouette >= {SILHOUETTE_TOLERANCE:.0%} of the best, "
-            "the one nearest the WCSS knee (Kneedle)"
+            f"best silhouette when it is >= {CLEAR_STRUCTURE}; otherwise, among k with "
+            f"silhouette >= {SILHOUETTE_TOLERANCE:.0%} of the best, the one nearest the WCSS knee"
         ),
         reasons=reasons,
         scores=scores,

@@ -1,0 +1,69 @@
+"""Column role detection."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from segmint.errors import DataError, UsageError
+from segmint.features import detect_roles, normalise_ids
+
+
+def test_customer_table_by_uniqueness() -> None:
+    frame = pd.DataFrame({"CustomerID": ["0001", "0002"], "Age": [30, 40]})
+    roles = detect_roles(frame)
+    assert (roles.kind, roles.customer) == ("customers", "CustomerID")
+
+
+@pytest.mark.parametrize(
+    "name", ["customer_id", "CustomerID", "Customer ID", "client", "user_id", "cust_no", "customerId"]
+)
+def test_customer_names(name: str) -> None:
+    frame = pd.DataFrame({"other": [1, 2], name: ["a", "b"]})
+    assert detect_roles(frame).customer == name
+
+
+def test_transaction_log_roles() -> None:
+    frame = pd.DataFrame(
+        {
+            "Invoice": ["1", "1", "2"],
+            "StockCode": ["A", "B", "A"],
+            "Quantity": [1, 2, 3],
+            "InvoiceDate": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-02"]),
+            "Price": [1.0, 2.0, 3.0],
+            "Customer ID": [1.0, 1.0, 2.0],
+        }
+    )
+    roles = detect_roles(frame)
+    assert roles.to_dict() == {
+        "kind": "transactions",
+        "customer": "Customer ID",
+        "time": "InvoiceDate",
+        "amount": None,
+        "quantity": "Quantity",
+        "price": "Price",
+        "order": "Invoice",
+    }
+
+
+def test_forced_transactions_without_time() -> None:
+    frame = pd.DataFrame({"customer_id": ["a", "a"], "amount": [1.0, 2.0]})
+    with pytest.raises(DataError, match="date/time column"):
+        detect_roles(frame, kind="transactions", source="x.csv")
+
+
+def test_unknown_id_column() -> None:
+    with pytest.raises(UsageError, match="--id column 'nope' not found"):
+        detect_roles(pd.DataFrame({"a": [1]}), customer="nope")
+
+
+def test_no_id_column() -> None:
+    frame = pd.DataFrame({"score": [1.0, 1.0], "age": [3.0, 3.0]})
+    with pytest.raises(DataError, match="no customer id column found"):
+        detect_roles(frame, source="x.csv")
+
+
+def test_normalise_ids() -> None:
+    assert normalise_ids(pd.Series([1.0, 2.0, None])).tolist() == ["1", "2", pd.NA]
+    assert normalise_ids(pd.Series([" 007 ", "", "x"])).tolist() == ["007", pd.NA, "x"]
+    assert normalise_ids(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]
