@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from segmint import __version__
+from segmint._version import __version__
 from segmint.errors import DataError
 from segmint.features.rfm import RFM_FEATURES, transaction_features
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
