@@ -57,10 +57,19 @@ def test_unknown_id_column() -> None:
         detect_roles(pd.DataFrame({"a": [1]}), customer="nope")
 
 
-def test_no_id_column() -> None:
+def test_no_id_column_means_row_numbers() -> None:
     frame = pd.DataFrame({"score": [1.0, 1.0], "age": [3.0, 3.0]})
+    assert detect_roles(frame).customer is None
     with pytest.raises(DataError, match="no customer id column found"):
-        detect_roles(frame, source="x.csv")
+        detect_roles(frame, source="x.csv", kind="transactions")
+
+
+def test_unique_measure_is_not_an_id() -> None:
+    # A numeric measure may be unique by chance; only a 1, 2, 3, ... counter is an id.
+    frame = pd.DataFrame({"Fresh": [120, 5, 99, 7], "Milk": [1, 1, 2, 2]})
+    assert detect_roles(frame).customer is None
+    frame = pd.DataFrame({"n": [3, 1, 2, 4], "Milk": [1, 1, 2, 2]})
+    assert detect_roles(frame).customer == "n"
 
 
 def test_normalise_ids() -> None:

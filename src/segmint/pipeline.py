@@ -7,7 +7,8 @@ Every customer in is accounted for in :attr:`SegmentationResult.assignments` or
 
 Duplicate customer ids in a customer table: exact duplicate rows are dropped first; of
 the remaining rows sharing an id, the first row in the file is kept and the others are
-counted (and listed by id in the summary).
+counted (and listed by id in the summary). A customer table without any id column uses
+the 1-based row number as the id, and then keeps every row.
 """
 
 from __future__ import annotations
@@ -56,20 +57,30 @@ def customer_table(
         return CustomerTable(derived.features, derived.excluded, derived.account)
     table = frame.copy()
     account: dict[str, Any] = {"rows_read": len(table)}
+    id_col = roles.customer
+    if id_col is None:
+        # No id column: the 1-based row number is the id, so every row is its own customer.
+        id_col = "row number"
+        while id_col in table.columns:
+            id_col = f"_{id_col}"
+        table[id_col] = np.arange(1, len(table) + 1)
+        account["customer_id"] = "row number (the data has no customer id column)"
     before = len(table)
-    table = table.drop_duplicates(ignore_index=False)
+    if roles.customer is not None:
+        # Without ids two equal rows may be two customers; with ids they are one, twice.
+        table = table.drop_duplicates()
     account["duplicate_rows_dropped"] = before - len(table)
-    ids = normalise_ids(table[roles.customer])
+    ids = normalise_ids(table[id_col])
     rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)[table.index]
     excluded = pd.DataFrame(
         {
             "customer_id": pd.Series([""] * int(ids.isna().sum()), dtype="string"),
             "reason": "no_customer_id",
-            "detail": [f"data row {r} has no value in {roles.customer!r}" for r in rows[ids.isna()]],
+            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows[ids.isna()]],
         }
     )
     account["rows_without_customer_id"] = int(ids.isna().sum())
-    table = table.drop(columns=[roles.customer])
+    table = table.drop(columns=[id_col])
     table.insert(0, "customer_id", ids)
     table = table[ids.notna()]
     duplicated = table["customer_id"].duplicated(keep="first")
@@ -117,7 +128,7 @@ class SegmentationModel:
         values and unseen category levels go to "other"; each such case is a note.
         """
         roles = self.roles
-        if roles.customer not in frame.columns:
+        if roles.customer is not None and roles.customer not in frame.columns:
             raise DataError(f"{source}: customer id column {roles.customer!r} not found")
         if roles.kind == "transactions":
             for col in (roles.time, roles.amount, roles.quantity, roles.price):

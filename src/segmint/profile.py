@@ -42,6 +42,8 @@ ARCHETYPES: dict[str, tuple[tuple[float, float, float, float], str]] = {
     "Lost": ((0.08, 0.1, 0.1, 0.5), "One strong revival offer; otherwise stop spending on them."),
 }  # fmt: skip
 _TENURE_WEIGHT = 0.5
+_YES = {"yes", "true", "1", "y"}
+_NO = {"no", "false", "0", "n"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,18 @@ class Differentiator:
     std_diff: float
 
     def phrase(self) -> str:
-        """Short words for a name: "high income", "low recency days"."""
+        """Short words for a name: "high income", "Month-to-month contract", "no partner"."""
+        if "=" in self.feature:
+            column, level = self.feature.split("=", 1)
+            words = humanise(column)
+            mark = level.strip().lower()
+            if mark in _YES:
+                text = words if self.std_diff > 0 else f"no {words}"
+            elif mark in _NO:
+                text = f"no {words}" if self.std_diff > 0 else words
+            else:
+                text = f"{level} {words}" if self.std_diff > 0 else f"few {level} {words}"
+            return text
         return f"{'high' if self.std_diff > 0 else 'low'} {humanise(self.feature)}"
 
 
@@ -248,7 +261,23 @@ def _name_the_rest(profiles: list[SegmentProfile]) -> list[SegmentProfile]:
         if p.name:
             named.append(p)
             continue
+        # Names read best from what a segment *has*: a level's absence ("few Female
+        # genre") is only used when nothing else stands out.
         strong = [d for d in p.differentiators if abs(d.std_diff) >= DIFFERENTIATOR_MIN]
+        present = [d for d in strong if "=" not in d.feature or d.std_diff > 0]
+        strong = present + [d for d in strong if d not in present]
+        # One fact said once: several columns often carry the same level ("No internet
+        # service" of every streaming column).
+        seen_levels: set[str] = set()
+        distinct = []
+        for d in strong:
+            level = d.feature.split("=", 1)[1] if "=" in d.feature else None
+            if level is not None and level.lower() not in _YES | _NO and level in seen_levels:
+                continue
+            if level is not None:
+                seen_levels.add(level)
+            distinct.append(d)
+        strong = distinct
         name = ""
         for count in range(min(2, len(strong)), len(strong) + 1):
             candidate = _capitalise(", ".join(d.phrase() for d in strong[:count]))

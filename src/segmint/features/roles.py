@@ -46,15 +46,16 @@ class ColumnRoles:
     ----------
     kind : {"customers", "transactions"}
         One row per customer, or a log of purchases to aggregate.
-    customer : str
-        The customer id column.
+    customer : str or None
+        The customer id column; None for a customer table without one, where the
+        1-based row number is the id.
     time, amount, quantity, price, order : str or None
         Transaction-log columns; ``amount`` is used when present, otherwise
         ``quantity * price``. ``order`` groups lines into orders (invoices).
     """
 
     kind: InputKind
-    customer: str
+    customer: str | None
     time: str | None = None
     amount: str | None = None
     quantity: str | None = None
@@ -81,7 +82,7 @@ class ColumnRoles:
             raise ValueError(f"unknown input kind {kind!r}")
         return cls(
             kind=kind,
-            customer=str(data["customer"]),
+            customer=None if data.get("customer") is None else str(data["customer"]),
             time=data.get("time"),
             amount=data.get("amount"),
             quantity=data.get("quantity"),
@@ -106,25 +107,26 @@ def _customer_score(name: str) -> int:
     return 0
 
 
-def _find_customer_column(frame: pd.DataFrame, source: str) -> str:
+def _find_customer_column(frame: pd.DataFrame) -> str | None:
     scored = [(col, _customer_score(col)) for col in frame.columns]
     best = max((score for _, score in scored), default=0)
     if best > 0:
         tied = [col for col, score in scored if score == best]
         # Among equally good names prefer the column with most distinct values.
         return str(max(tied, key=lambda c: (frame[c].nunique(dropna=True), -list(frame.columns).index(c))))
-    # No telling name: the first column whose values are unique, non-missing and id-like.
+    # No telling name: the first text column whose values are unique and present, or an
+    # integer column counting 1, 2, 3, ... (a numeric measure may be unique by chance).
     for col in frame.columns:
         series = frame[col]
         if series.isna().any() or not series.is_unique or len(series) < 2:
             continue
-        if pd.api.types.is_integer_dtype(series) or pd.api.types.is_string_dtype(series):
+        if pd.api.types.is_string_dtype(series) and not pd.api.types.is_numeric_dtype(series):
             return str(col)
-    raise DataError(
-        f"{source}: no customer id column found (looked for names like customer_id, "
-        f"CustomerID, client, user_id; columns: {', '.join(map(str, frame.columns))}); "
-        "name it with --id"
-    )
+        if pd.api.types.is_integer_dtype(series):
+            steps = np.diff(np.sort(series.to_numpy()))
+            if len(steps) and bool(np.all(steps == 1)):
+                return str(col)
+    return None
 
 
 def _pick(frame: pd.DataFrame, names: tuple[str, ...], *, numeric: bool, exclude: set[str]) -> str | None:
@@ -183,6 +185,8 @@ def detect_roles(
     kind : {"auto", "customers", "transactions"}
         ``"auto"`` chooses ``"transactions"`` when customer ids repeat and the table has
         a timestamp and an amount (or quantity and price); otherwise ``"customers"``.
+        A customer table without any id column gets ``customer=None``: the 1-based row
+        number is then the customer id.
 
     Returns
     -------
@@ -193,7 +197,7 @@ def detect_roles(
     UsageError
         A named column does not exist.
     DataError
-        No customer id column, or a forced transaction log without timestamp or amount.
+        A transaction log without a customer id, timestamp or amount column.
     """
     if customer is not None:
         if customer not in frame.columns:
@@ -203,7 +207,15 @@ def detect_roles(
             )
         customer_col = customer
     else:
-        customer_col = _find_customer_column(frame, source)
+        customer_col = _find_customer_column(frame)
+    if customer_col is None:
+        if kind == "transactions":
+            raise DataError(
+                f"{source}: no customer id column found (looked for names like customer_id, "
+                f"CustomerID, client, user_id; columns: {', '.join(map(str, frame.columns))}); "
+                "name it with --id"
+            )
+        return ColumnRoles(kind="customers", customer=None)
 
     taken = {customer_col}
     time_col = _find_time_column(frame, taken)

@@ -1,0 +1,770 @@
+"""Read any customer data file into a typed pandas DataFrame, and write tables back.
+
+The format follows the extension (``.csv .txt .tsv .tab .parquet .pq .json .jsonl .ndjson
+.xlsx .xlsm``); other extensions are sniffed from the content.  Every text column, whatever
+the format, goes through the same typing rules (:func:`_type_strings`):
+
+* values are stripped; blank cells and the spellings in :data:`NA_VALUES` are missing
+  (``"-"`` stays text);
+* all non-missing values numeric -> ``int64`` when every value is written as an integer and
+  none is missing, else ``float64``.  A value with a leading zero (``"0001"``) keeps the
+  column as text (identifiers).  With a ``;``, tab or ``|`` delimiter, ``1,5`` and
+  ``1.234,56`` are decimal-comma numbers;
+* >= 90 % of the non-missing values parse with ONE date format -> ``datetime64[ns]``; the
+  rest become NaT and are reported in ``details["unparseable"]``;
+* anything else (Yes/No and True/False too) stays pandas ``str``.
+
+Native values are kept: numbers and datetimes from Excel, JSON and Parquet stay numbers and
+datetimes; booleans become the text ``"True"`` / ``"False"`` as in a CSV file; columns of
+mixed native types are turned into text and typed by the rules above.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from segmint.errors import DataError, InputFileError, SegmintError, UsageError
+
+__all__ = ["NA_VALUES", "LoadedTable", "read_table", "write_table"]
+
+#: Cell spellings read as missing once stripped; Excel error values count as missing too.
+NA_VALUES: frozenset[str] = frozenset(
+    {"", "NA", "N/A", "n/a", "#N/A", "null", "NULL", "Null", "NaN", "nan", "None", "<NA>",
+     "NaT", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
+)
+_NA_SET = pa.array(sorted(NA_VALUES), pa.string())
+_EXTENSIONS = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+    ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+    ".xlsx": "excel", ".xlsm": "excel",
+}
+_WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
+            ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_DELIMITERS = (",", ";", "\t", "|")
+_SAMPLE = 65_536  # characters sniffed for the dialect and header
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_INTEGER = r"^[+-]?\d+$"
+_LEADING_ZERO = r"^[+-]?0\d"
+_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# Date formats: (label, regex with groups A B C and a time, field orders).  One label and
+# order is ONE format.  When day-first and month-first parse equally many values (no first
+# or second field above 12) we choose DAY-FIRST: it is the order of every listed format but
+# US slashes; the choice is recorded in details["date_formats"].
+_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?)?"
+_DATE_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("YYYY-MM-DD", r"^(?P<A>\d{4})-(?P<B>\d{1,2})-(?P<C>\d{1,2})" + _TIME
+     + r"(?P<Z>Z|[+-]\d{2}:?\d{2})?$", ("ymd",)),
+    ("YYYY/MM/DD", r"^(?P<A>\d{4})/(?P<B>\d{1,2})/(?P<C>\d{1,2})" + _TIME + "$", ("ymd",)),
+    ("/", r"^(?P<A>\d{1,2})/(?P<B>\d{1,2})/(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
+    ("-", r"^(?P<A>\d{1,2})-(?P<B>\d{1,2})-(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
+    (".", r"^(?P<A>\d{1,2})\.(?P<B>\d{1,2})\.(?P<C>\d{4})" + _TIME + "$", ("dmy",)),
+)
+_NAT = np.iinfo(np.int64).min
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """A data file read into a typed DataFrame.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per data row; columns ``int64``, ``float64``, ``datetime64[ns]`` or ``str``.
+    source : str
+        The path as given, used in messages.
+    format : str
+        ``"csv"``, ``"tsv"``, ``"parquet"``, ``"json"`` or ``"excel"``.
+    details : dict
+        JSON-serialisable facts: ``rows_read``, ``column_types`` (column -> ``"integer"``,
+        ``"float"``, ``"datetime"``, ``"text"`` or ``"empty"``), ``date_formats``,
+        ``identifier_columns`` (kept as text for leading zeros), ``decimal_comma_columns``
+        and ``unparseable`` (column -> ``{"count", "first_line", "first_value"}``; the line
+        is the 1-based file line, header = line 1, for text files and the 1-based data row
+        otherwise).  Text files add ``encoding``, ``delimiter``, ``quotechar``, ``header``
+        and ``decimal``; JSON adds ``encoding`` and ``json_layout``; Excel adds
+        ``sheets_read``, ``sheets_skipped_empty``, ``sheet_rows`` and
+        ``cross_sheet_duplicates_removed``.
+    """
+
+    frame: pd.DataFrame
+    source: str
+    format: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> LoadedTable:
+    """Read a CSV/TSV, Parquet, JSON or Excel file into a typed DataFrame.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The data file.  The format follows the extension; unknown extensions are sniffed.
+    sheet : str, optional
+        Excel only: read just this sheet.  By default all sheets are read and stacked, and
+        rows of a later sheet already present in an earlier one are dropped.
+
+    Returns
+    -------
+    LoadedTable
+        The typed frame and the facts of the read.
+
+    Raises
+    ------
+    UsageError
+        The path is missing or a directory, or ``sheet`` names no sheet or is given for a
+        file that is not a workbook.
+    InputFileError
+        The file is empty, binary, an HTML page, ragged, has duplicate column names or no
+        data rows, or is a corrupt Parquet / Excel / JSON file.
+    """
+    source = os.fspath(path)
+    target = Path(source)
+    if target.is_dir():
+        raise UsageError(f"{source}: is a directory, not a data file")
+    if not target.exists():
+        raise UsageError(f"{source}: no such file")
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{source}: cannot read the file ({exc.strerror})") from exc
+    if not data[:4096].strip() and not data.strip():
+        raise InputFileError(f"{source}: the file is empty")
+    fmt = _EXTENSIONS.get(target.suffix.lower())
+    if fmt is None:  # sniff: Parquet and xlsx magic numbers, JSON's first character
+        head = data[:4096].removeprefix(codecs.BOM_UTF8).lstrip()
+        fmt = {b"PAR1": "parquet", b"PK\x03\x04": "excel"}.get(data[:4], "csv")
+        fmt = "json" if fmt == "csv" and head[:1] in (b"[", b"{") else fmt
+    if sheet is not None and fmt != "excel":
+        raise UsageError(f"{source}: --sheet applies only to Excel workbooks, this is {fmt}")
+    try:
+        if fmt == "excel":
+            return _read_excel(source, data, sheet)
+        if fmt == "parquet":
+            return _read_parquet(source, data)
+        if fmt == "json":
+            return _read_json(source, data)
+        return _read_delimited(source, data, fmt)
+    except (SegmintError, MemoryError):
+        raise
+    except Exception as exc:  # a safety net: no library traceback reaches the user
+        raise InputFileError(f"{source}: cannot read as {fmt} ({_one_line(exc)})") from exc
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """Write ``frame`` atomically as CSV, Parquet or JSON, chosen by the extension.
+
+    The table goes to a temporary file in the destination folder, which then replaces
+    ``path`` (:func:`os.replace`), so nobody sees a half-written file.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; the index is not written.
+    path : str or os.PathLike
+        Destination ending in ``.csv`` (UTF-8), ``.parquet`` / ``.pq``, ``.json`` (an array
+        of records, ISO dates) or ``.jsonl`` / ``.ndjson`` (one record per line).
+
+    Raises
+    ------
+    UsageError
+        Unknown extension, missing folder, a directory in the way, or the file cannot be
+        written (permissions, disk full).
+    DataError
+        The frame cannot be represented in the format.
+    """
+    target = Path(os.fspath(path))
+    kind = _WRITERS.get(target.suffix.lower())
+    if kind is None:
+        raise UsageError(f"{target}: cannot write {target.suffix or 'a file without extension'}"
+                         "; use .csv, .parquet or .json")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target}: folder {target.parent} does not exist")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write ({exc.strerror})") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if kind == "csv":
+                frame.to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
+            elif kind == "parquet":
+                frame.to_parquet(handle, index=False)
+            else:
+                handle.write(frame.to_json(orient="records", date_format="iso", date_unit="ns",
+                                           force_ascii=False, lines=kind == "jsonl").encode())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+        if isinstance(exc, Exception) and not isinstance(exc, SegmintError):
+            raise DataError(f"{target}: cannot write as {kind} ({_one_line(exc)})") from exc
+        raise
+
+
+# ----------------------------------------------------------------------------- text files
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` squeezed onto one short line."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _decode(source: str, data: bytes) -> tuple[str, str]:
+    """Decode text: UTF-16 with a BOM, UTF-8 (BOM dropped), else cp1252, else latin-1."""
+    binary = InputFileError(f"{source}: not a text table (binary content)")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise binary from exc
+    if b"\x00" in data:
+        raise binary
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[3:] if bom else data
+    for encoding in ("utf-8", "cp1252", "latin-1"):
+        try:
+            text = body.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    encoding = "utf-8-sig" if bom and encoding == "utf-8" else encoding
+    if len(_CONTROL.findall(text[:_SAMPLE])) > max(2, len(text[:_SAMPLE]) // 100):
+        raise binary
+    if not text.strip():
+        raise InputFileError(f"{source}: the file is empty")
+    return text, encoding
+
+
+def _rows(text: str, delimiter: str, quote: str) -> Iterator[tuple[int, list[str]]]:
+    """(1-based first line, fields) of each non-blank row, read like pyarrow reads them."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote,
+                        doublequote=True, strict=False)
+    previous = 0
+    for row in reader:
+        start, previous = previous + 1, reader.line_num
+        if row:
+            yield start, row
+
+
+def _sample_rows(text: str, delimiter: str, quote: str) -> list[list[str]]:
+    """Up to 200 rows from the start of ``text``; a row possibly cut by the sample is dropped."""
+    rows: list[list[str]] = []
+    try:
+        for _, row in _rows(text[:_SAMPLE], delimiter, quote):
+            rows.append(row)
+            if len(rows) == 200:
+                return rows
+    except csv.Error:
+        return rows
+    return rows[:-1] if len(text) > _SAMPLE and len(rows) > 1 else rows
+
+
+def _sniff_dialect(text: str, prefer_tab: bool) -> tuple[str, str]:
+    """(delimiter, quote): the header has the usual field count, most rows agree, then the
+    extension's delimiter, then the most fields.  ``'`` quotes only when no ``"`` occurs."""
+    default = "\t" if prefer_tab else ","
+    best: tuple[Any, ...] = ()
+    choice = (default, '"')
+    quotes = ['"'] if '"' in text[:_SAMPLE] or "'" not in text[:_SAMPLE] else ['"', "'"]
+    for quote in quotes:
+        for delimiter in _DELIMITERS:
+            counts = [len(r) for r in _sample_rows(text, delimiter, quote)]
+            mode = max(set(counts), key=counts.count) if counts else 0
+            score = (counts[0] == mode, counts.count(mode) / len(counts),
+                     delimiter == default, mode) if mode > 1 else ()
+            if score > best:
+                best, choice = score, (delimiter, quote)
+    return choice
+
+
+def _cell_kind(value: str) -> str:
+    """``"na"``, ``"num"``, ``"date"`` or ``"text"``: a guess for header sniffing."""
+    value = value.strip()
+    if value in NA_VALUES:
+        return "na"
+    if re.match(_NUMBER, value):
+        return "num"
+    return "date" if any(re.match(s, value) for _, s, _ in _DATE_SHAPES) else "text"
+
+
+def _has_header(rows: list[list[str]]) -> bool:
+    """The first row is a header unless all its cells are numbers, dates or blank.
+
+    So ``Country,2010,2011`` is a header; a header-less file whose first row has any text
+    loses that row to the column names, which shows, while the opposite mistake (a header
+    of years read as data) would silently mix the names into the values.
+    """
+    return not all(_cell_kind(v) != "text" for v in rows[0])
+
+
+def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
+    """Stripped names, blank ones called ``column_N``; duplicates are refused."""
+    names = [_to_text(v).strip() if v is not None else "" for v in raw]
+    names = [name or f"column_{j}" for j, name in enumerate(names, start=1)]
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names, start=1):
+        if name in seen:
+            raise InputFileError(
+                f"{source}: duplicate column name {name!r} (columns {seen[name]} and {j})")
+        seen[name] = j
+    return names
+
+
+def _read_delimited(source: str, data: bytes, fmt: str) -> LoadedTable:
+    """Read CSV/TSV text with pyarrow, every column as strings, then type the columns."""
+    text, encoding = _decode(source, data)
+    head = text.lstrip()[:1024].lower()
+    if head.startswith(("<!doctype html", "<html")) or (
+            head.startswith("<") and ("<html" in head or "<body" in head)):
+        raise InputFileError(f"{source}: this is an HTML page, not a data table")
+    stripped = text.lstrip("\r\n")
+    offset = text[: len(text) - len(stripped)].count("\n")  # blank lines before the header
+    text = stripped
+    hint = re.match(r"sep=([,;\t|])\r?\n", text)  # Excel's "sep=;" first line
+    if hint:
+        text, offset = text[hint.end():], offset + 1
+    delimiter, quote = (hint.group(1), '"') if hint else _sniff_dialect(text, fmt == "tsv")
+    sample = _sample_rows(text, delimiter, quote)
+    header = _has_header(sample) if sample else True
+    keep_bytes = encoding.startswith("utf-8") and not offset
+    payload = data.removeprefix(codecs.BOM_UTF8) if keep_bytes else text.encode("utf-8")
+    width = len(sample[0]) if sample else 1
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(payload),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                             double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{j}": pa.string() for j in range(width + 64)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowException as exc:
+        expected = None
+        try:  # name the first ragged row by its file line, which pyarrow does not report
+            for line, row in _rows(text, delimiter, quote):
+                expected = len(row) if expected is None else expected
+                if len(row) != expected:
+                    raise InputFileError(f"{source}: line {line + offset} has {len(row)} "
+                                         f"fields, expected {expected}") from exc
+        except csv.Error:
+            pass
+        raise InputFileError(f"{source}: cannot parse the table ({_one_line(exc)})") from exc
+    columns = [pc.cast(c, pa.string()) for c in table.columns]
+    names = [f"column_{j}" for j in range(1, len(columns) + 1)]
+    if header:
+        names = _clean_names(source, [c[0].as_py() for c in columns])
+        columns = [c.slice(1) for c in columns]
+    rows = table.num_rows - int(header)
+    if rows == 0:
+        raise InputFileError(f"{source}: no data rows (only a header)")
+    simple = text.count("\n") + (not text.endswith("\n")) == table.num_rows
+    starts: list[int] = []
+
+    def line_of(position: int) -> int:
+        if simple:  # one physical line per row
+            return offset + 1 + int(header) + position
+        if not starts:
+            starts.extend(offset + line for line, _ in _rows(text, delimiter, quote))
+        return starts[position + int(header)]
+
+    details: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter,
+                               "quotechar": quote, "header": header, "rows_read": rows}
+    loaded = _finish(source, fmt, dict(zip(names, columns, strict=True)), line_of, details,
+                     decimal_comma=delimiter != ",")
+    loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
+    return loaded
+
+
+# ----------------------------------------------------------------------------- typing
+
+
+@dataclass
+class _Typed:
+    """A typed column and what was learnt typing it."""
+
+    series: pd.Series
+    kind: str
+    date_format: str | None = None
+    identifier: bool = False
+    decimal_comma: bool = False
+    bad: tuple[int, int, str] | None = None  # count, first position, first value
+
+
+def _all(values: pa.ChunkedArray, pattern: str) -> bool:
+    return bool(pc.all(pc.match_substring_regex(values, pattern)).as_py())
+
+
+def _any(values: pa.ChunkedArray, pattern: str) -> bool:
+    return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    """A numeric arrow column as float64 with NaN for nulls."""
+    return np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64)
+
+
+def _part(extracted: pa.ChunkedArray, name: str) -> np.ndarray:
+    """One captured date group as float64 (NaN when absent); fractions as nanoseconds."""
+    part = pc.struct_field(extracted, name)
+    if name == "F":
+        part = pc.utf8_rpad(part, width=9, padding="0")
+    part = pc.if_else(pc.equal(part, ""), pa.scalar(None, pa.string()), part)
+    return _floats(pc.cast(part, pa.int64()))
+
+
+def _civil_to_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, clock: list[np.ndarray],
+                 tz_minutes: np.ndarray) -> np.ndarray:
+    """Nanoseconds since 1970 of calendar parts; ``_NAT`` where invalid or missing."""
+    valid = ~(np.isnan(y) | np.isnan(m) | np.isnan(d))
+    y0, m0, d0 = (np.where(valid, v, 1).astype(np.int64) for v in (y, m, d))
+    hh, mm, ss, ff = (np.nan_to_num(v).astype(np.int64) for v in clock)
+    leap = (y0 % 4 == 0) & ((y0 % 100 != 0) | (y0 % 400 == 0))
+    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    last = month_days[np.clip(m0, 1, 12) - 1] + (leap & (m0 == 2))
+    valid &= (m0 >= 1) & (m0 <= 12) & (d0 >= 1) & (d0 <= last) & (y0 >= 1678) & (y0 <= 2261)
+    valid &= (hh < 24) & (mm < 60) & (ss < 60)
+    yy = y0 - (m0 <= 2)  # days from civil, H. Hinnant's algorithm
+    era = np.floor_divide(yy, 400)
+    yoe = yy - era * 400
+    doy = (153 * ((m0 + 9) % 12) + 2) // 5 + d0 - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    ns = (days * 86400 + hh * 3600 + mm * 60 + ss - tz_minutes * 60) * _NS + ff
+    return np.where(valid, ns, _NAT)
+
+
+def _tz_minutes(extracted: pa.ChunkedArray) -> np.ndarray:
+    """UTC offsets in minutes of ISO values (0 when absent or ``Z``)."""
+    zones = pc.struct_field(extracted, "Z").to_pylist()
+    out = np.zeros(len(zones), dtype=np.int64)
+    for i, zone in enumerate(zones):
+        if zone and zone != "Z":
+            digits = zone[1:].replace(":", "")
+            out[i] = (1 if zone[0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
+    return out
+
+
+def _parse_dates(column: pa.ChunkedArray, values: pa.ChunkedArray) -> tuple[np.ndarray, str]:
+    """Timestamps (ns) with the format that parses most values, and its label.
+
+    Shapes matching under 80 % of an evenly spread sample of 2,000 values are not tried.
+    """
+    step = max(1, len(values) // 2000)
+    sample = values.take(pa.array(range(0, len(values), step)))
+    best: tuple[int, np.ndarray, str] = (-1, np.empty(0, np.int64), "")
+    for label, shape, orders in _DATE_SHAPES:
+        if (pc.sum(pc.match_substring_regex(sample, shape)).as_py() or 0) < 0.8 * len(sample):
+            continue
+        extracted = pc.extract_regex(column, shape)
+        a, b, c = (_part(extracted, g) for g in "ABC")
+        clock = [_part(extracted, g) for g in "HMSF"]
+        zoned = "Z" in shape and _any(pc.struct_field(extracted, "Z"), ".")
+        tz = _tz_minutes(extracted) if zoned else np.zeros(len(column), np.int64)
+        for order in orders:
+            ymd = {"ymd": (a, b, c), "dmy": (c, b, a), "mdy": (c, a, b)}[order]
+            ns = _civil_to_ns(*ymd, clock, tz)
+            good = int((ns != _NAT).sum())
+            if good > best[0]:
+                name = "{0}{1}{2}{1}YYYY".format(*(("DD", label, "MM") if order == "dmy"
+                                                   else ("MM", label, "DD")))
+                best = (good, ns, label if order == "ymd" else name)
+    return best[1], best[2]
+
+
+def _type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> _Typed:
+    """Apply the typing rules to a column of strings (nulls are missing)."""
+    column = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
+    column = pc.if_else(pc.is_in(column, value_set=_NA_SET), pa.scalar(None, pa.string()),
+                        column)
+    values = pc.drop_null(column)
+    if len(values) == 0:
+        return _Typed(column.to_pandas(), "empty")
+    comma = decimal_comma and _all(values, _DECIMAL_COMMA) and _any(values, ",")
+    if _all(values, _NUMBER) or comma:
+        if _any(values, _LEADING_ZERO):
+            return _Typed(column.to_pandas(), "text", identifier=True)
+        if comma:
+            fixed = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")
+            return _Typed(pd.Series(_floats(fixed)), "float", decimal_comma=True)
+        if len(values) == len(column) and _all(values, _INTEGER):
+            try:
+                ints = pc.cast(pc.replace_substring_regex(column, r"^\+", ""), pa.int64())
+                return _Typed(pd.Series(ints.to_numpy(), dtype=np.int64), "integer")
+            except pa.ArrowInvalid:  # beyond int64: float64 below
+                pass
+        return _Typed(pd.Series(_floats(column)), "float")
+    ns, label = _parse_dates(column, values)
+    if len(ns) == 0 or (ns != _NAT).sum() < 0.9 * len(values):
+        return _Typed(column.to_pandas(), "text")
+    typed = _Typed(pd.Series(ns.view("datetime64[ns]")), "datetime", date_format=label)
+    bad = np.flatnonzero((ns == _NAT) & pc.is_valid(column).to_numpy(zero_copy_only=False))
+    if bad.size:
+        typed.bad = (int(bad.size), int(bad[0]), str(column[int(bad[0])].as_py()))
+    return typed
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def _to_text(value: Any) -> str:
+    """Text form of an Excel / JSON / Parquet cell, as a CSV file would show it."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "True" if value else "False"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def _type_objects(values: Sequence[Any]) -> _Typed | pa.ChunkedArray:
+    """Native numbers or datetimes -> a typed column; anything else -> strings to type."""
+    present = [v for v in values if not _is_missing(v)]
+    if present and all(isinstance(v, int | float | np.integer | np.floating)
+                       and not isinstance(v, bool | np.bool_) for v in present):
+        if len(present) == len(values) and all(isinstance(v, int | np.integer) for v in present):
+            try:
+                return _Typed(pd.Series(np.array(values, dtype=np.int64)), "integer")
+            except OverflowError:
+                pass
+        floats = [np.nan if _is_missing(v) else float(v) for v in values]
+        return _Typed(pd.Series(np.array(floats, dtype=np.float64)), "float")
+    if present and all(isinstance(v, dt.datetime | dt.date) for v in present):
+        try:
+            stamps = pd.to_datetime(pd.Series(values, dtype=object))
+            return _Typed(_naive_ns(stamps), "datetime")
+        except (ValueError, TypeError, OverflowError):
+            pass
+    return pa.chunked_array([pa.array([None if _is_missing(v) else _to_text(v) for v in values],
+                                      pa.string())])
+
+
+def _naive_ns(stamps: pd.Series) -> pd.Series:
+    """Datetimes as naive ``datetime64[ns]`` (zoned ones converted to UTC first)."""
+    if stamps.dt.tz is not None:
+        stamps = stamps.dt.tz_convert(None)
+    return stamps.astype("datetime64[ns]")
+
+
+def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
+            line_of: Callable[[int], int], details: dict[str, Any], *,
+            decimal_comma: bool = False) -> LoadedTable:
+    """Type the remaining string columns, build the frame and record per-column facts."""
+    out: dict[str, pd.Series] = {}
+    facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
+                             "decimal_comma_columns": [], "unparseable": {}}
+    for name, column in columns.items():
+        typed = column if isinstance(column, _Typed) else _type_strings(
+            column, decimal_comma=decimal_comma)
+        out[name] = typed.series.reset_index(drop=True)
+        facts["column_types"][name] = typed.kind
+        if typed.date_format:
+            facts["date_formats"][name] = typed.date_format
+        if typed.identifier:
+            facts["identifier_columns"].append(name)
+        if typed.decimal_comma:
+            facts["decimal_comma_columns"].append(name)
+        if typed.bad:
+            count, position, value = typed.bad
+            facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
+                                          "first_value": value}
+    details.update(facts)
+    return LoadedTable(pd.DataFrame(out), source, fmt, details)
+
+
+# ----------------------------------------------------------------------------- other formats
+
+
+def _read_parquet(source: str, data: bytes) -> LoadedTable:
+    """Read Parquet; string columns get the typing rules, booleans become text."""
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except Exception as exc:
+        raise InputFileError(f"{source}: not a readable Parquet file ({_one_line(exc)})") from exc
+    names = _clean_names(source, table.column_names)
+    if table.num_rows == 0:
+        raise InputFileError(f"{source}: no data rows (only a header)")
+    columns: dict[str, _Typed | pa.ChunkedArray] = {}
+    for name, column in zip(names, table.columns, strict=True):
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        kind = column.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            columns[name] = column
+        elif pa.types.is_boolean(kind):
+            columns[name] = pc.if_else(column, "True", "False")
+        elif pa.types.is_integer(kind) and column.null_count == 0 and kind != pa.uint64():
+            ints = pc.cast(column, pa.int64()).to_numpy()
+            columns[name] = _Typed(pd.Series(ints, dtype=np.int64), "integer")
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+            columns[name] = _Typed(pd.Series(_floats(column)), "float")
+        elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+            try:
+                stamps = pd.to_datetime(column.to_pandas(date_as_object=False))
+                columns[name] = _Typed(_naive_ns(stamps), "datetime")
+            except (ValueError, OverflowError):  # outside the datetime64[ns] range
+                columns[name] = _type_objects(column.to_pylist())
+        else:
+            columns[name] = _type_objects(column.to_pylist())
+    return _finish(source, "parquet", columns, lambda i: i + 1, {"rows_read": table.num_rows})
+
+
+def _read_json(source: str, data: bytes) -> LoadedTable:
+    """Read an array of records, ``{"key": [records]}``, or JSON lines (one object a line)."""
+    text, encoding = _decode(source, data)
+    layout = "array"
+    try:
+        parsed: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if text.lstrip().startswith("[") or exc.msg != "Extra data":
+            raise InputFileError(f"{source}: invalid JSON at line {exc.lineno} column "
+                                 f"{exc.colno} ({exc.msg})") from exc
+        layout, parsed = "lines", []
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                parsed.extend([json.loads(line)] if line.strip() else [])
+            except json.JSONDecodeError as err:
+                raise InputFileError(
+                    f"{source}: invalid JSON on line {number} ({err.msg})") from err
+    if isinstance(parsed, dict):
+        inner = next(iter(parsed.values())) if len(parsed) == 1 else None
+        if isinstance(inner, list) and inner and all(isinstance(r, dict) for r in inner):
+            parsed, layout = inner, "wrapped array"
+        else:
+            parsed, layout = [parsed], "lines"
+    if not isinstance(parsed, list):
+        raise InputFileError(f"{source}: expected an array of records or JSON lines, "
+                             f"got a JSON {type(parsed).__name__}")
+    for number, record in enumerate(parsed, start=1):
+        if not isinstance(record, dict):
+            raise InputFileError(f"{source}: record {number} is a JSON "
+                                 f"{type(record).__name__}, expected an object")
+    if not parsed:
+        raise InputFileError(f"{source}: no data rows (empty JSON array)")
+    nested = any(isinstance(v, dict) for record in parsed for v in record.values())
+    frame = pd.json_normalize(parsed) if nested else pd.DataFrame.from_records(parsed)
+    if frame.shape[1] == 0:
+        raise InputFileError(f"{source}: the records have no fields")
+    names = _clean_names(source, list(frame.columns))
+    columns = {name: _type_objects(frame.iloc[:, j].to_numpy(dtype=object))
+               for j, name in enumerate(names)}
+    details = {"encoding": encoding, "json_layout": layout, "rows_read": len(frame)}
+    return _finish(source, "json", columns, lambda i: i + 1, details)
+
+
+def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
+    """Non-blank rows of a worksheet, padded to one width, empty trailing columns cut."""
+    rows = [r for r in sheet.iter_rows(values_only=True)
+            if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r)]
+    width = max((len(r) for r in rows), default=0)
+    while width and all(len(r) < width or r[width - 1] is None for r in rows):
+        width -= 1
+    return [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows]
+
+
+def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
+    """Read one sheet, or stack all sheets with the same columns minus cross-sheet repeats."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise InputFileError(f"{source}: not a readable Excel workbook ({_one_line(exc)})") from exc
+    try:
+        sheets = list(book.sheetnames)
+        if sheet is not None and sheet not in sheets:
+            raise UsageError(f"{source}: no sheet named {sheet!r}; the sheets are "
+                             + ", ".join(repr(s) for s in sheets))
+        wanted = [sheet] if sheet is not None else sheets
+        raw: dict[str, list[tuple[Any, ...]]] = {}
+        for name in wanted:
+            try:
+                raw[name] = _sheet_rows(book[name])
+            except Exception as exc:
+                raise InputFileError(
+                    f"{source}: sheet {name!r} cannot be read ({_one_line(exc)})") from exc
+    finally:
+        book.close()
+    raw = {name: rows for name, rows in raw.items() if rows}
+    if not raw:
+        raise InputFileError(f"{source}: the file is empty (no cells in "
+                             + ", ".join(repr(s) for s in wanted) + ")")
+    first = next(iter(raw))
+    columns = _clean_names(f"{source} sheet {first!r}", raw[first][0])
+    frames = []
+    for name, rows in raw.items():
+        names = _clean_names(f"{source} sheet {name!r}", rows[0])
+        if sorted(names) != sorted(columns):
+            raise InputFileError(
+                f"{source}: sheet {name!r} has different columns from sheet {first!r}; "
+                f"read one sheet with --sheet \"{name}\"")
+        frames.append(pd.DataFrame(rows[1:], columns=names, dtype=object)[columns])
+    removed, kept = _drop_cross_sheet_duplicates(frames)
+    stacked = pd.concat(kept, ignore_index=True)
+    if len(stacked) == 0:
+        raise InputFileError(f"{source}: no data rows (only a header)")
+    typed = {name: _type_objects(stacked[name].to_numpy(dtype=object)) for name in columns}
+    details = {
+        "sheets_read": list(raw),
+        "sheets_skipped_empty": [s for s in wanted if s not in raw],
+        "sheet_rows": {name: len(rows) - 1 for name, rows in raw.items()},
+        "rows_read": sum(len(rows) - 1 for rows in raw.values()),
+        "cross_sheet_duplicates_removed": removed,
+    }
+    return _finish(source, "excel", typed, lambda i: i + 1, details)
+
+
+def _drop_cross_sheet_duplicates(frames: list[pd.DataFrame]) -> tuple[int, list[pd.DataFrame]]:
+    """Drop from each sheet the rows already among the kept rows of earlier sheets.
+
+    Rows count as a multiset: a row twice in an earlier sheet and twice in a later one loses
+    both later copies, while duplicates within one sheet stay (a later step counts them).
+    """
+    seen: Counter[int] = Counter()
+    removed, kept = 0, []
+    for frame in frames:
+        hashes = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
+        occurrence = pd.Series(hashes).groupby(hashes).cumcount().to_numpy()
+        keep = occurrence >= np.array([seen[h] for h in hashes.tolist()], dtype=np.int64)
+        removed += int((~keep).sum())
+        seen.update(hashes[keep].tolist())
+        kept.append(frame[keep])
+    return removed, kept
