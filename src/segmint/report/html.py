@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
@@ -77,8 +78,14 @@ def _selection_chart(selection: dict[str, Any]) -> str:
         go.Scatter(x=[k for k, _ in sil], y=[v for _, v in sil], name="silhouette", mode="lines+markers", yaxis="y2")
     )
     if selection.get("knee"):
-        fig.add_vline(x=selection["knee"], line_dash="dot", annotation_text="knee")
-    fig.add_vline(x=selection["k"], line_color="#c0392b", annotation_text=f"chosen k = {selection['k']}")
+        fig.add_vline(
+            x=selection["knee"], line_dash="dot", annotation_text=f"knee k = {selection['knee']}",
+            annotation_position="bottom right",
+        )
+    fig.add_vline(
+        x=selection["k"], line_color="#c0392b", annotation_text=f"chosen k = {selection['k']}",
+        annotation_position="top right",
+    )
     fig.update_layout(
         title="Choosing the number of segments",
         xaxis_title="k",
@@ -163,18 +170,21 @@ def render_report(summary: dict[str, Any], profiles: list[SegmentProfile]) -> st
     reasons = "".join(f"<li>{_e(r)}</li>" for r in selection.get("reasons", []))
     data = summary.get("data", {})
     data_items = "".join(
-        f"<li>{_e(k.replace('_', ' '))}: {_e(v)}</li>" for k, v in data.items() if not isinstance(v, (list, dict))
+        f"<li>{_e(k.replace('_', ' '))}: {_e(f'{v:,}' if isinstance(v, int) else v)}</li>"
+        for k, v in data.items()
+        if not isinstance(v, (list, dict))
     )
+    source_name = Path(str(summary.get("source", ""))).name
     charts = _sizes_chart(profiles) + _selection_chart(selection) + _heatmap(profiles)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>segmint report: {_e(summary.get('source', ''))}</title>
+<title>segmint report: {_e(source_name)}</title>
 <style>{_STYLE}</style>
 <script>{get_plotlyjs()}</script>
 </head><body><main>
 <h1>Customer segments</h1>
-<p class="muted">{_e(summary.get('source', ''))} · segmint {_e(summary.get('segmint_version', ''))}</p>
+<p class="muted">{_e(source_name)} · segmint {_e(summary.get('segmint_version', ''))}</p>
 <section id="overview"><h2>Overview</h2>
 <div class="kpis"><div><b>{summary['n_customers']:,}</b>customers segmented</div>
 <div><b>{summary['n_excluded']:,}</b>excluded ({_e(excluded_text)})</div>
