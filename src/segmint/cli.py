@@ -6,6 +6,7 @@ file). Errors are one line on standard error; ``--debug`` adds the traceback.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 import sys
@@ -22,7 +23,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from segmint._version import __version__
-from segmint.errors import SegmintError
+from segmint.errors import SegmintError, UsageError
 
 app = typer.Typer(
     name="segmint",
@@ -65,6 +66,16 @@ def _errors(debug: bool) -> Iterator[None]:
             markup=False,
         )
         raise typer.Exit(1) from None
+
+
+def _check_as_of(value: str | None) -> None:
+    """A bad --as-of is a usage problem (exit 2), found before any data is read."""
+    if value is None:
+        return
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @contextmanager
@@ -125,6 +136,7 @@ def fit(
     from segmint.runner import fit_file
 
     with _errors(debug):
+        _check_as_of(as_of)
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
         with _progress(not as_json, 3) as progress:
@@ -159,6 +171,7 @@ def assign(
     from segmint.runner import assign_file
 
     with _errors(debug):
+        _check_as_of(as_of)
         with _progress(out is not None, 4) as progress:
             run = assign_file(model_dir, data, out=out, sheet=sheet, as_of=as_of, progress=progress)
         labelled = run.assignment.assignments

@@ -188,9 +188,12 @@ def assign_file(
     progress("writing")
     write_table(assignment.assignments, target)
     excluded_out = None
+    beside = target.with_name(f"{target.stem}.excluded.csv")
     if len(assignment.excluded):
-        excluded_out = target.with_name(f"{target.stem}.excluded.csv")
+        excluded_out = beside
         write_table(assignment.excluded, excluded_out)
+    elif beside.is_file():
+        beside.unlink()  # left by an earlier run into the same --out; it would now mislead
     return AssignRun(model, assignment, target, excluded_out)
 
 
