@@ -369,13 +369,9 @@ def test_transaction_log_names_are_archetypes(tx_run: dict[str, Any]) -> None:
 
     names = [s["name"] for s in tx_run["summary"]["segments"]]
     profiles = pd.read_csv(tx_run["out"] / "profiles.csv")
-    if not set(names) <= set(ARCHETYPES):
-        # BUG: pipeline.py/profile.py: names and profiles are computed on the *kept* model
-        # columns only (profile_frame(customers, preparation)); when monetary is dropped as
-        # correlated with frequency (|r| > 0.95), has_rfm() is False and a transaction log
-        # gets differentiator names ("High frequency, low recency days"), and profiles.csv
-        # has no monetary / avg_order_value / tenure columns at all.
-        pytest.xfail(f"transaction log named by differentiators, not archetypes: {names}")
+    # Even when monetary is left out of the model as correlated with frequency, profiles
+    # and names describe it.
+    assert set(names) <= set(ARCHETYPES)
     assert "monetary mean" in profiles.columns
 
 
@@ -600,15 +596,6 @@ ERROR_CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], int, tuple
     "as_of_before_first": (write_transactions, ("--as-of", "2000-01-01"), 2, ("2000-01-01",)),
 }
 
-# BUG: options that do not fit the data are UsageError (exit 2) per errors.py, as --id and
-# --k are; these two raise DataError (exit 1).
-USAGE_BUGS = {
-    "exclude_not_a_column": "pipeline.segment: --exclude of a missing column is DataError "
-    "(exit 1), --id of a missing column is UsageError (exit 2)",
-    "as_of_before_first": "features/rfm.py: an --as-of on or before the first transaction is "
-    "DataError (exit 1); an option that does not fit the data is a UsageError (exit 2)",
-}
-
 # The message does not name the file for these (the value at fault is named instead).
 NO_FILE_IN_MESSAGE = {"k_not_a_number", "k_zero", "k_reversed_range", "k_too_large", "bad_as_of"}
 
@@ -631,10 +618,6 @@ def test_fit_error_cases(case: str, tmp_path: Path, previous_run: Path) -> None:
 
     fresh = tmp_path / "fresh-out"
     result = invoke("fit", data, "--out", fresh, *extra)
-    if case in USAGE_BUGS and result.exit_code == 1:  # BUG: see USAGE_BUGS
-        assert_one_line_error(result, 1, *names, *fragments)
-        assert not fresh.exists()
-        pytest.xfail(USAGE_BUGS[case])
     assert_one_line_error(result, code, *names, *fragments)
     assert not fresh.exists()
 
@@ -673,12 +656,8 @@ def test_all_dates_unparseable_is_an_error(tmp_path: Path) -> None:
     _all_dates_unparseable(data)
     out = tmp_path / "o"
     result = invoke("fit", data, "--out", out)
-    if result.exit_code == 0:
-        # BUG: features/roles.py detect_roles: a log whose date column cannot be parsed has no
-        # datetime column, so it is silently taken for a customer table (first row per
-        # customer kept, the unreadable dates one-hot encoded as categories).
-        pytest.xfail("a transaction log with no parseable date is segmented as a customer table")
-    assert_one_line_error(result, 1, str(data), "order_date")
+    # Not taken for a customer table: the date column is named and the value shown.
+    assert_one_line_error(result, 1, str(data), "'order_date'", "could not be read as dates")
     assert not out.exists()
 
 
@@ -687,7 +666,7 @@ def test_all_dates_unparseable_forced_transactions(tmp_path: Path) -> None:
     _all_dates_unparseable(data)
     out = tmp_path / "o"
     result = invoke("fit", data, "--out", out, "--input", "transactions")
-    assert_one_line_error(result, 1, str(data), "date/time column")
+    assert_one_line_error(result, 1, str(data), "'order_date'", "'someday 0'")
     assert not out.exists()
 
 

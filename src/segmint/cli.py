@@ -98,8 +98,15 @@ def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
         bar.update(task, completed=steps)
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 customer``, ``4,338 customers``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
-    table = Table(title=f"{summary['k']} segments of {summary['n_customers']:,} customers")
+    table = Table(
+        title=f"{_count(summary['k'], 'segment')} of {_count(summary['n_customers'], 'customer')}"
+    )
     for column in ("id", "name", "customers", "share", "recommended action"):
         table.add_column(column, justify="right" if column in ("id", "customers", "share") else "left")
     for seg in summary["segments"]:
@@ -109,7 +116,10 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
         out_console.print(f"  k: {reason}", markup=False)
     if summary["n_excluded"]:
         reasons = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items())
-        out_console.print(f"  excluded: {summary['n_excluded']:,} customers ({reasons}); see excluded.csv", markup=False)
+        out_console.print(
+            f"  excluded: {_count(summary['n_excluded'], 'customer')} ({reasons}); see excluded.csv",
+            markup=False,
+        )
     rows_without_id = summary["data"].get("rows_without_customer_id", 0)
     if rows_without_id and summary["input_kind"] == "transactions":
         out_console.print(f"  {rows_without_id:,} rows have no customer id and cannot be attributed", markup=False)
@@ -183,7 +193,7 @@ def assign(
         if len(excluded):
             where = f"; listed in {run.excluded_out}" if run.excluded_out else ""
             counts = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in excluded["reason"].value_counts().items())
-            err_console.print(f"excluded: {len(excluded):,} customers ({counts}){where}", markup=False)
+            err_console.print(f"excluded: {_count(len(excluded), 'customer')} ({counts}){where}", markup=False)
         if run.out is not None:
             err_console.print(f"{len(labelled):,} customers labelled in {run.out}", markup=False)
 

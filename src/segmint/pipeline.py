@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from segmint._version import __version__
-from segmint.errors import DataError
-from segmint.features.rfm import RFM_FEATURES, transaction_features
+from segmint.errors import DataError, UsageError
+from segmint.features.rfm import transaction_features
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
 from segmint.model import KSpec, fit_kmeans, nearest_centers
 from segmint.prepare import Preparation, fit_preparation
@@ -263,7 +263,9 @@ def segment(
     roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
     for col in exclude:
         if col not in frame.columns:
-            raise DataError(f"{source}: column {col!r} to exclude not found")
+            raise UsageError(
+                f"{source}: --exclude column {col!r} not found (columns: {', '.join(map(str, frame.columns))})"
+            )
     table = customer_table(frame, roles, source=source, as_of=as_of)
     customers = table.frame
     if len(customers) == 0:
@@ -312,9 +314,8 @@ def segment(
         "excluded_by_reason": {str(k_): int(v) for k_, v in excluded["reason"].value_counts().items()},
         "segments": segments,
         "data": table.account,
-        "features": [c for c in customers.columns if c != "customer_id"]
-        if roles.kind == "customers"
-        else list(RFM_FEATURES),
+        "features": [c for c in customers.columns if c != "customer_id"],
+        "features_used": preparation.input_columns,
         "preparation": {"columns": list(preparation.columns), "decisions": preparation.decisions},
         "selection": fitted.selection.to_dict(),
         "model_fingerprint": model.fingerprint(),

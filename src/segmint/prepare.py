@@ -10,7 +10,7 @@ The rules, in the order they run (each decision lands in :attr:`Preparation.deci
 3. Constant and near-constant columns (one value on at least 99% of customers) are dropped.
 4. Missing numbers are imputed with the median; when more than 5% are missing an
    indicator column ``<name>__missing`` is added. Missing categories become "missing".
-5. Numeric columns with skewness above 1 are log-transformed: log1p when non-negative,
+5. Numeric columns with more than two values and skewness above 1 are log-transformed: log1p when non-negative,
    sign(x) * log1p(|x|) when a few values are negative (net spend after returns).
 6. Extreme values are winsorised to Tukey's far-out fences (quartiles -/+ 3 IQR) of the
    transformed column; the number of values clipped is recorded.
@@ -137,6 +137,10 @@ class Preparation:
         Standardisation and weighting per matrix column.
     decisions : list of dict
         Every decision taken while fitting (dropped columns and why, transforms, clipping).
+    described : tuple of ColumnPlan
+        Every real feature worth describing in profiles: the used ones plus those dropped
+        only as redundant (correlated or near-constant). Identifiers, free text and
+        personal data are never here.
     """
 
     plans: tuple[ColumnPlan, ...]
@@ -145,6 +149,7 @@ class Preparation:
     scale: np.ndarray
     weights: np.ndarray
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    described: tuple[ColumnPlan, ...] = ()
 
     @property
     def input_columns(self) -> list[str]:
@@ -188,6 +193,7 @@ class Preparation:
             "scale": self.scale.tolist(),
             "weights": self.weights.tolist(),
             "decisions": self.decisions,
+            "described": [plan.to_dict() for plan in self.described],
         }
 
     @classmethod
@@ -200,6 +206,7 @@ class Preparation:
             scale=np.asarray(data["scale"], dtype=float),
             weights=np.asarray(data["weights"], dtype=float),
             decisions=list(data.get("decisions", [])),
+            described=tuple(ColumnPlan.from_dict(p) for p in data.get("described", [])),
         )
 
 
@@ -369,11 +376,15 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
 
     plans: list[ColumnPlan] = []
     blocks: list[np.ndarray] = []
+    described: dict[str, ColumnPlan] = {}
     for name, kind in candidates:
         series = frame[name]
         if kind == "categorical":
             plan = _fit_categorical(name, series, decisions)
             if plan is None:
+                levels = series.astype("string").str.strip().fillna("missing").unique()
+                if len(levels) > 1:
+                    described[name] = ColumnPlan(name=name, kind="categorical", levels=tuple(sorted(map(str, levels))))
                 continue
             block, _ = _apply_plan(plan, series)
         else:
@@ -384,9 +395,15 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
             values, _ = _as_numbers(series, probe)
             plan = _fit_numeric(probe, values, decisions)
             if plan is None:
+                present = values[~np.isnan(values)]
+                if len(np.unique(present)) > 1:  # near-constant, still worth describing
+                    described[name] = ColumnPlan(
+                        name=name, kind=kind, impute=float(np.median(present)), reference=probe.reference
+                    )
                 continue
             block, _ = _apply_plan(plan, series)
         plans.append(plan)
+        described[name] = plan
         blocks.append(block)
 
     plans, blocks = _drop_correlated(plans, blocks, decisions)
@@ -406,7 +423,13 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
     )
     columns = tuple(col for plan in plans for col in plan.output_columns())
     return Preparation(
-        plans=tuple(plans), columns=columns, center=center, scale=scale, weights=weights, decisions=decisions
+        plans=tuple(plans),
+        columns=columns,
+        center=center,
+        scale=scale,
+        weights=weights,
+        decisions=decisions,
+        described=tuple(described[name] for name, _ in candidates if name in described),
     )
 
 
@@ -455,7 +478,8 @@ def _fit_numeric(probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str
         })  # fmt: skip
     filled = np.where(np.isnan(values), impute, values)
     skewness = _skewness(filled)
-    log = bool(skewness > SKEW_THRESHOLD)
+    # A two-valued column (0/1 flags) is only rescaled by a log: leave it as it is.
+    log = bool(skewness > SKEW_THRESHOLD and len(uniques) > 2)
     if log:
         signed = bool(filled.min() < 0)
         decisions.append({

@@ -118,7 +118,9 @@ def humanise(feature: str) -> str:
 def profile_frame(frame: pd.DataFrame, preparation: Preparation) -> pd.DataFrame:
     """The features in the user's units: numbers as numbers, dates as days, levels as 0/1."""
     out: dict[str, np.ndarray] = {}
-    for plan in preparation.plans:
+    # Every real feature, also those the model left out as redundant (a correlated spend
+    # column still tells a marketer what a segment is worth).
+    for plan in preparation.described or preparation.plans:
         series = frame[plan.name] if plan.name in frame.columns else pd.Series([None] * len(frame))
         if plan.kind == "categorical":
             text = series.astype("string").str.strip()

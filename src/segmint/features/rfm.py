@@ -31,7 +31,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from segmint.errors import DataError
+from segmint.errors import DataError, UsageError
 from segmint.features.roles import ColumnRoles, normalise_ids
 
 RFM_FEATURES: tuple[str, ...] = (
@@ -167,7 +167,7 @@ def rfm_features(
             raise DataError(f"{source}: column {time_col!r} has no parseable date/time value")
         as_of_date = _resolve_as_of(as_of, last_ts)
         if as_of_date <= first_ts.date():
-            raise DataError(
+            raise UsageError(
                 f"{source}: as-of date {as_of_date} is on or before the first transaction "
                 f"({first_ts.date()})"
             )

@@ -165,6 +165,19 @@ def _find_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
     return max(datetimes, key=rank)
 
 
+def _unparsed_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
+    """A text column named like a date (``order_date``) whose values did not parse."""
+    for col in frame.columns:
+        if col in exclude or pd.api.types.is_datetime64_any_dtype(frame[col]):
+            continue
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        key = _key(col)
+        if any(word in key for word in ("date", "time", "timestamp")):
+            return str(col)
+    return None
+
+
 def detect_roles(
     frame: pd.DataFrame,
     *,
@@ -219,6 +232,7 @@ def detect_roles(
 
     taken = {customer_col}
     time_col = _find_time_column(frame, taken)
+    unparsed_time = None if time_col else _unparsed_time_column(frame, taken)
     if time_col:
         taken.add(time_col)
     amount_col = _pick(frame, _AMOUNT_NAMES, numeric=True, exclude=taken)
@@ -230,11 +244,20 @@ def detect_roles(
     has_value = amount_col is not None or (quantity_col is not None and price_col is not None)
     repeats = not frame[customer_col].dropna().is_unique
 
+    if kind == "auto" and repeats and has_value and unparsed_time is not None:
+        kind = "transactions"  # a log whose dates did not parse: say so below, do not guess
     if kind == "auto":
         kind = "transactions" if (repeats and time_col is not None and has_value) else "customers"
     roles = ColumnRoles(kind=kind, customer=customer_col)
     if kind == "customers":
         return roles
+    if time_col is None and unparsed_time is not None:
+        sample = frame[unparsed_time].dropna().astype("string").head(1).tolist()
+        example = f" (e.g. {sample[0]!r})" if sample else ""
+        raise DataError(
+            f"{source}: column {unparsed_time!r} looks like the transaction date but its values "
+            f"could not be read as dates{example}"
+        )
     if time_col is None:
         raise DataError(
             f"{source}: a transaction log needs a date/time column and none was found "
