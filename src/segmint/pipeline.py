@@ -140,18 +140,45 @@ class SegmentationModel:
             raise DataError(
                 f"{source}: most feature columns the model needs are missing: {', '.join(missing)}"
             )
-        matrix, notes = self.preparation.transform(table.frame)
-        labels, confidence = nearest_centers(matrix, self.centers)
+        assignments, notes = self.label_customers(table.frame)
+        return Assignment(assignments, table.excluded, notes, table.account)
+
+    def segment_ids(self) -> np.ndarray:
+        """Segment id of each centre, in the order of :attr:`centers`.
+
+        0..k-1 after a fit; a workspace refresh keeps the ids of matched segments, so they
+        need not be contiguous (see :mod:`segmint.monitor`).
+        """
+        return np.array([int(s["id"]) for s in self.segments], dtype=np.int64)
+
+    def label_customers(self, customers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """Label a customer table whose features are already derived.
+
+        Parameters
+        ----------
+        customers : DataFrame
+            ``customer_id`` and the feature columns (what :func:`customer_table` gives).
+
+        Returns
+        -------
+        assignments : DataFrame
+            ``customer_id``, ``segment``, ``segment_name``, ``confidence``.
+        notes : list of str
+            Missing columns and coerced values (see :meth:`Preparation.transform`).
+        """
+        matrix, notes = self.preparation.transform(customers)
+        positions, confidence = nearest_centers(matrix, self.centers)
+        labels = self.segment_ids()[positions]
         names = self.segment_names()
         assignments = pd.DataFrame(
             {
-                "customer_id": table.frame["customer_id"].astype("string").to_numpy(),
+                "customer_id": customers["customer_id"].astype("string").to_numpy(),
                 "segment": labels,
                 "segment_name": [names[int(s)] for s in labels],
                 "confidence": np.round(confidence, 6),
             }
         )
-        return Assignment(assignments, table.excluded, notes, table.account)
+        return assignments, notes
 
     def fingerprint(self) -> str:
         """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""
@@ -234,6 +261,7 @@ def segment(
     exclude: tuple[str, ...] = (),
     random_state: int | None = 0,
     source: str = "data",
+    roles: ColumnRoles | None = None,
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -255,12 +283,21 @@ def segment(
         Seed; the same seed and data give the same segments.
     source : str
         Name used in messages.
+    roles : ColumnRoles, optional
+        Use these column roles instead of detecting them (a refresh derives features
+        exactly as the model it replaces did); ``customer_col`` and ``input_kind`` are
+        then ignored.
 
     Returns
     -------
     SegmentationResult
     """
-    roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
+    if roles is None:
+        roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
+    else:
+        for col in roles.to_dict().values():
+            if col not in (None, roles.kind) and col not in frame.columns:
+                raise DataError(f"{source}: column {col!r} (used by the model) not found")
     for col in exclude:
         if col not in frame.columns:
             raise UsageError(
