@@ -22,7 +22,7 @@ import pandas as pd
 
 from segmint.artifacts import load_model, save_model
 from segmint.errors import ModelError, UsageError
-from segmint.io import read_table, write_table
+from segmint.io import LoadedTable, read_table, write_table
 from segmint.model import KSpec
 from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
 from segmint.report import render_report
@@ -45,7 +45,7 @@ def _noop(_: str) -> None:
 
 
 def fit_file(
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | LoadedTable,
     *,
     out_dir: str | os.PathLike[str] = "segmint-output",
     k: KSpec = "auto",
@@ -56,11 +56,14 @@ def fit_file(
     exclude: tuple[str, ...] = (),
     seed: int = 0,
     progress: Progress = _noop,
+    on_result: Callable[[SegmentationResult, LoadedTable], SegmentationResult] | None = None,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
     Writes ``segments.csv``, ``excluded.csv``, ``profiles.csv``, ``summary.json``,
     ``report.html`` and ``model/``. See :func:`segmint.segment` for the parameters.
+    ``data`` may also be an already loaded table (e.g. from a database); ``on_result``
+    may replace the result before anything is written (a workspace gives it stable ids).
     """
     out = Path(out_dir)
     _check_output_dir(out)
@@ -68,7 +71,7 @@ def fit_file(
     started = time.perf_counter()
 
     progress("reading data")
-    loaded = read_table(data, sheet=sheet)
+    loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
     timings["read"] = time.perf_counter() - started
 
     progress("deriving features, choosing k and fitting")
@@ -83,6 +86,8 @@ def fit_file(
         random_state=seed,
         source=loaded.source,
     )
+    if on_result is not None:
+        result = on_result(result, loaded)
     timings["segment"] = time.perf_counter() - t0
 
     progress("writing outputs")
@@ -138,8 +143,17 @@ def _write_folder_atomically(out: Path, write: Callable[[Path], None]) -> None:
 
 
 def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
-    """Accept a run folder (with ``model/`` inside) or the model folder itself."""
+    """Accept a run folder (with ``model/`` inside), the model folder itself, or a workspace
+    (its serving model)."""
     folder = Path(path)
+    if (folder / "segmint.duckdb").is_file():
+        from segmint.store import Workspace
+
+        workspace = Workspace(folder)
+        champion = workspace.state().champion
+        if champion is None:
+            raise ModelError(f"{folder}: the workspace has no model yet")
+        return workspace.model_dir(champion)
     if (folder / "model" / "model.json").is_file():
         return folder / "model"
     if (folder / "model.json").is_file():
@@ -161,7 +175,7 @@ class AssignRun:
 
 def assign_file(
     model_dir: str | os.PathLike[str],
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | LoadedTable,
     *,
     out: str | os.PathLike[str] | None = None,
     sheet: str | None = None,
@@ -177,7 +191,7 @@ def assign_file(
     progress("loading model")
     model = load_model(resolve_model_dir(model_dir))
     progress("reading data")
-    loaded = read_table(data, sheet=sheet)
+    loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
     progress("assigning")
     assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
     if out is None:

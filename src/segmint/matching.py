@@ -1,0 +1,490 @@
+"""Segments across refits: optimal matching, stable ids and names, champion or challenger.
+
+Matching. A refit (the *challenger*) is matched to the model that serves (the
+*champion*) one to one by the Hungarian method (:func:`scipy.optimize.linear_sum_assignment`)
+on a cost that combines
+
+* centroid distance, in the champion's prepared space: the champion's segment centres
+  against the means of the challenger's members transformed with the champion's
+  preparation (so any model that exposes ``centers`` can be compared), divided by the
+  median distance between the champion's centres (the typical gap between segments;
+  ``sqrt(n_columns)`` with one segment) and capped at 1; and
+* customer overlap: the Jaccard index of the two segments' members among the customers
+  present in both runs (``1 - Jaccard`` enters the cost).
+
+``cost = 0.5 * distance + 0.5 * (1 - overlap)``, or the distance alone when no customer
+is in both runs. A pair is accepted when the centroid distance is at most
+:attr:`MatchRule.max_distance` (0.5: the new centre lies within half the typical gap of
+the old one) or the overlap is at least :attr:`MatchRule.min_overlap` (1/3). Unacceptable
+pairs are priced out of the assignment, so the matching keeps as many acceptable pairs as
+it can. A matched segment keeps the old id, name and action (a person's rename included);
+an unmatched new segment is *new* and gets an id never used before; an unmatched old one
+is *retired*.
+
+Champion or challenger (:func:`promotion_decision`). The challenger replaces the
+champion only when it is
+
+1. at least as good: its silhouette on the new data is at least the champion's minus
+   :attr:`PromotionRule.silhouette_tolerance` (0.01), both computed on the same customers
+   in the same space (the new data prepared the challenger's way), and
+2. at least as stable: when both models carry a bootstrap stability score in their
+   selection diagnostics, the challenger's is at least the champion's minus
+   :attr:`PromotionRule.stability_tolerance` (0.05); when only the challenger has one it
+   must be at least :attr:`PromotionRule.min_stability` (0.6); without scores the check
+   is skipped and said so.
+
+Otherwise the champion keeps serving and the reasons are recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist, pdist
+from sklearn.metrics import silhouette_score
+
+from segmint.pipeline import SegmentationModel, SegmentationResult
+
+SILHOUETTE_SAMPLE = 10_000
+_PRICED_OUT = 10.0
+
+
+@dataclass(frozen=True)
+class MatchRule:
+    """Parameters of :func:`match_segments` (see the module docstring)."""
+
+    distance_weight: float = 0.5
+    max_distance: float = 0.5
+    min_overlap: float = 1 / 3
+
+
+@dataclass(frozen=True)
+class SegmentPair:
+    """One accepted pair: a challenger segment that continues a champion segment."""
+
+    old_id: int
+    new_position: int
+    distance: float
+    overlap: float | None
+    cost: float
+
+
+@dataclass(frozen=True)
+class SegmentMatch:
+    """Result of :func:`match_segments`.
+
+    Attributes
+    ----------
+    pairs : list of SegmentPair
+        Accepted pairs, by new position.
+    new_positions : list of int
+        Challenger segments (by position in its centres) that continue nothing.
+    retired_ids : list of int
+        Champion segment ids that nothing continues.
+    distance : ndarray of shape (k_old, k_new)
+        Scaled centroid distances (capped at 1).
+    overlap : ndarray of shape (k_old, k_new) or None
+        Jaccard overlaps among the customers in both runs.
+    old_ids : list of int
+        Champion segment ids, in the row order of ``distance``.
+    scale : float
+        The distance that counts as 1 (median gap between champion centres).
+    rule : MatchRule
+    """
+
+    pairs: list[SegmentPair]
+    new_positions: list[int]
+    retired_ids: list[int]
+    distance: np.ndarray
+    overlap: np.ndarray | None
+    old_ids: list[int]
+    scale: float
+    rule: MatchRule
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "pairs": [dataclasses.asdict(p) for p in self.pairs],
+            "new_positions": self.new_positions,
+            "retired_ids": self.retired_ids,
+            "old_ids": self.old_ids,
+            "distance": np.round(self.distance, 6).tolist(),
+            "overlap": None if self.overlap is None else np.round(self.overlap, 6).tolist(),
+            "scale": self.scale,
+            "rule": dataclasses.asdict(self.rule),
+        }
+
+
+def overlap_matrix(
+    old: pd.DataFrame, new: pd.DataFrame, old_ids: list[int], new_labels: list[int]
+) -> np.ndarray | None:
+    """Jaccard overlap of segment members among the customers in both tables.
+
+    Parameters
+    ----------
+    old, new : DataFrame
+        ``customer_id`` and ``segment`` columns.
+    old_ids, new_labels : list of int
+        Segment labels giving the row and column order.
+
+    Returns
+    -------
+    ndarray of shape (len(old_ids), len(new_labels)), or None when no customer is in both.
+    """
+    both = old[["customer_id", "segment"]].merge(
+        new[["customer_id", "segment"]], on="customer_id", suffixes=("_old", "_new")
+    )
+    if both.empty:
+        return None
+    crossed = pd.crosstab(both["segment_old"], both["segment_new"])
+    crossed = crossed.reindex(index=old_ids, columns=new_labels, fill_value=0).to_numpy(float)
+    old_sizes = crossed.sum(axis=1, keepdims=True)
+    new_sizes = crossed.sum(axis=0, keepdims=True)
+    union = old_sizes + new_sizes - crossed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, crossed / union, 0.0)
+
+
+def match_segments(
+    old_centers: np.ndarray,
+    new_centroids: np.ndarray,
+    *,
+    old_ids: list[int],
+    overlap: np.ndarray | None = None,
+    rule: MatchRule | None = None,
+) -> SegmentMatch:
+    """Match new segments to old ones one to one (Hungarian method).
+
+    Parameters
+    ----------
+    old_centers : ndarray of shape (k_old, p)
+        The champion's centres.
+    new_centroids : ndarray of shape (k_new, p)
+        The challenger's segment centroids in the same space.
+    old_ids : list of int
+        Ids of the champion's segments, in the row order of ``old_centers``.
+    overlap : ndarray of shape (k_old, k_new), optional
+        Jaccard overlaps (see :func:`overlap_matrix`).
+    rule : MatchRule, optional
+
+    Returns
+    -------
+    SegmentMatch
+    """
+    rule = rule or MatchRule()
+    old_centers = np.asarray(old_centers, dtype=float)
+    new_centroids = np.asarray(new_centroids, dtype=float)
+    if len(old_centers) > 1:
+        scale = float(np.median(pdist(old_centers)))
+    else:
+        scale = math.sqrt(old_centers.shape[1])
+    scale = scale if scale > 0 else 1.0
+    distance = np.minimum(cdist(old_centers, new_centroids) / scale, 1.0)
+    if overlap is None:
+        cost = distance.copy()
+        acceptable = distance <= rule.max_distance
+    else:
+        w = rule.distance_weight
+        cost = w * distance + (1 - w) * (1 - overlap)
+        acceptable = (distance <= rule.max_distance) | (overlap >= rule.min_overlap)
+    rows, cols = linear_sum_assignment(np.where(acceptable, cost, cost + _PRICED_OUT))
+    pairs = [
+        SegmentPair(
+            old_id=int(old_ids[i]),
+            new_position=int(j),
+            distance=round(float(distance[i, j]), 6),
+            overlap=None if overlap is None else round(float(overlap[i, j]), 6),
+            cost=round(float(cost[i, j]), 6),
+        )
+        for i, j in zip(rows, cols, strict=True)
+        if acceptable[i, j]
+    ]
+    pairs.sort(key=lambda p: p.new_position)
+    matched_new = {p.new_position for p in pairs}
+    matched_old = {p.old_id for p in pairs}
+    return SegmentMatch(
+        pairs=pairs,
+        new_positions=[j for j in range(len(new_centroids)) if j not in matched_new],
+        retired_ids=[int(i) for i in old_ids if int(i) not in matched_old],
+        distance=distance,
+        overlap=overlap,
+        old_ids=[int(i) for i in old_ids],
+        scale=scale,
+        rule=rule,
+    )
+
+
+def member_centroids(
+    model: SegmentationModel, customers: pd.DataFrame, labels: np.ndarray, k: int
+) -> np.ndarray:
+    """Mean of each segment's members in ``model``'s prepared space (NaN rows for empty ones).
+
+    ``labels`` are positions 0..k-1 of another model's segments, aligned with ``customers``.
+    """
+    matrix, _ = model.preparation.transform(customers)
+    out = np.full((k, matrix.shape[1]), np.nan)
+    for j in range(k):
+        members = labels == j
+        if members.any():
+            out[j] = matrix[members].mean(axis=0)
+    return out
+
+
+def match_refit(
+    champion: SegmentationModel,
+    champion_labels: pd.DataFrame | None,
+    challenger: SegmentationResult,
+    *,
+    rule: MatchRule | None = None,
+) -> SegmentMatch:
+    """Match a fresh fit to the serving model.
+
+    Parameters
+    ----------
+    champion : SegmentationModel
+    champion_labels : DataFrame, optional
+        The champion's latest assignments (``customer_id``, ``segment``) for the overlap.
+    challenger : SegmentationResult
+        The fresh fit, with segment ids 0..k-1 in the order of its centres.
+    rule : MatchRule, optional
+    """
+    k_new = challenger.model.k
+    positions = challenger.assignments["segment"].to_numpy()
+    centroids = member_centroids(champion, challenger.features, positions, k_new)
+    centroids = np.where(np.isnan(centroids), np.inf, centroids)
+    old_ids = [int(i) for i in champion.segment_ids()]
+    overlap = None
+    if champion_labels is not None and len(champion_labels):
+        overlap = overlap_matrix(
+            champion_labels, challenger.assignments, old_ids, list(range(k_new))
+        )
+    return match_segments(champion.centers, centroids, old_ids=old_ids, overlap=overlap, rule=rule)
+
+
+def relabel(
+    result: SegmentationResult,
+    match: SegmentMatch,
+    champion: SegmentationModel,
+    *,
+    next_id: int,
+    overrides: dict[int, dict[str, str]] | None = None,
+) -> SegmentationResult:
+    """Give a fresh fit the ids and names of the segments it continues.
+
+    Parameters
+    ----------
+    result : SegmentationResult
+        The fresh fit (segment ids are positions 0..k-1).
+    match : SegmentMatch
+        From :func:`match_refit`.
+    champion : SegmentationModel
+        The model whose ids and names continue.
+    next_id : int
+        First id for a new segment (never an id used before).
+    overrides : dict, optional
+        Segment id -> ``{"name": ..., "action": ...}`` set by a person; they win.
+
+    Returns
+    -------
+    SegmentationResult
+        Same partition; ids, names and actions carried over; each matched segment records
+        ``suggested_name`` (what the profile alone would call it) and ``continues``.
+    """
+    overrides = overrides or {}
+    old = {int(s["id"]): s for s in champion.segments}
+    by_position: dict[int, dict[str, Any]] = {}
+    for pair in match.pairs:
+        seg = old[pair.old_id]
+        chosen = overrides.get(pair.old_id, {})
+        by_position[pair.new_position] = {
+            "id": pair.old_id,
+            "name": chosen.get("name") or seg["name"],
+            "action": chosen.get("action") or seg.get("action", ""),
+            "continues": pair.old_id,
+        }
+    taken = {v["name"] for v in by_position.values()}
+    fresh = next_id
+    for position in match.new_positions:
+        name = str(result.model.segments[position]["name"])
+        base, n = name, 2
+        while name in taken:
+            name, n = f"{base} {n}", n + 1
+        taken.add(name)
+        by_position[position] = {
+            "id": fresh,
+            "name": name,
+            "action": result.model.segments[position].get("action", ""),
+            "continues": None,
+        }
+        fresh += 1
+    segments = []
+    for position, seg in enumerate(result.model.segments):
+        update = by_position[position]
+        segments.append(
+            {
+                **seg,
+                "id": update["id"],
+                "name": update["name"],
+                "action": update["action"],
+                "suggested_name": seg["name"],
+                "continues": update["continues"],
+            }
+        )
+    model = dataclasses.replace(result.model, segments=segments)
+    id_of = np.array([by_position[p]["id"] for p in range(len(segments))], dtype=np.int64)
+    names = {by_position[p]["id"]: by_position[p]["name"] for p in by_position}
+    assignments = result.assignments.copy()
+    assignments["segment"] = id_of[assignments["segment"].to_numpy()]
+    assignments["segment_name"] = [names[int(s)] for s in assignments["segment"]]
+    profiles = [
+        dataclasses.replace(
+            p,
+            id=by_position[p.id]["id"],
+            name=by_position[p.id]["name"],
+            action=by_position[p.id]["action"],
+        )
+        for p in result.profiles
+    ]
+    summary = {**result.summary, "segments": segments, "model_fingerprint": model.fingerprint()}
+    return dataclasses.replace(
+        result, model=model, assignments=assignments, profiles=profiles, summary=summary
+    )
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    """Parameters of :func:`promotion_decision` (see the module docstring)."""
+
+    silhouette_tolerance: float = 0.01
+    stability_tolerance: float = 0.05
+    min_stability: float = 0.6
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    """Whether the challenger replaces the champion, and why."""
+
+    promote: bool
+    reasons: list[str]
+    metrics: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"promote": self.promote, "reasons": self.reasons, "metrics": self.metrics}
+
+
+def stability_score(model: SegmentationModel) -> float | None:
+    """A model's bootstrap stability score from its selection diagnostics, if it has one.
+
+    Accepts ``selection["stability"]`` as a number or as a mapping holding one under
+    ``score``, ``mean_jaccard``, ``mean`` or ``ari`` (in that order of preference).
+    """
+    found = model.selection.get("stability") if isinstance(model.selection, dict) else None
+    if isinstance(found, dict):
+        for key in ("score", "mean_jaccard", "mean", "ari"):
+            if isinstance(found.get(key), (int, float)):
+                found = found[key]
+                break
+    if isinstance(found, (int, float)) and not isinstance(found, bool) and math.isfinite(found):
+        return float(found)
+    return None
+
+
+def silhouette(
+    matrix: np.ndarray, labels: np.ndarray, *, random_state: int | None = 0
+) -> float | None:
+    """Silhouette of ``labels`` on ``matrix``: exact up to 10,000 rows, else a seeded sample.
+
+    None when fewer than two segments are present or every row is its own segment.
+    """
+    present = len(np.unique(labels))
+    if present < 2 or present >= len(labels):
+        return None
+    sample = SILHOUETTE_SAMPLE if len(labels) > SILHOUETTE_SAMPLE else None
+    return float(silhouette_score(matrix, labels, sample_size=sample, random_state=random_state))
+
+
+def promotion_decision(
+    champion: SegmentationModel,
+    challenger: SegmentationResult,
+    champion_labels: np.ndarray | None,
+    *,
+    rule: PromotionRule | None = None,
+    random_state: int | None = 0,
+) -> PromotionDecision:
+    """Champion or challenger on the new data (the rule is in the module docstring).
+
+    Parameters
+    ----------
+    champion : SegmentationModel
+    challenger : SegmentationResult
+        The fresh fit on the new data.
+    champion_labels : ndarray or None
+        The champion's labels of ``challenger.features`` (None when it cannot label them:
+        the challenger then wins).
+    rule : PromotionRule, optional
+    random_state : int or None
+        Seed of the silhouette sample.
+    """
+    rule = rule or PromotionRule()
+    if champion_labels is None:
+        return PromotionDecision(True, ["the current model cannot label the new data"], {})
+    matrix, _ = challenger.model.preparation.transform(challenger.features)
+    new_sil = silhouette(
+        matrix, challenger.assignments["segment"].to_numpy(), random_state=random_state
+    )
+    old_sil = silhouette(matrix, np.asarray(champion_labels), random_state=random_state)
+    new_stab, old_stab = stability_score(challenger.model), stability_score(champion)
+    metrics = {
+        "silhouette_challenger": new_sil,
+        "silhouette_champion": old_sil,
+        "stability_challenger": new_stab,
+        "stability_champion": old_stab,
+        "k_challenger": challenger.model.k,
+        "k_champion": champion.k,
+    }
+    reasons: list[str] = []
+    promote = True
+    if new_sil is None:
+        promote = False
+        reasons.append("the new fit has a single segment on the new data (no silhouette)")
+    elif old_sil is None:
+        reasons.append(
+            f"silhouette on the new data {new_sil:.3f}; the current model puts "
+            "every customer in one segment"
+        )
+    elif new_sil >= old_sil - rule.silhouette_tolerance:
+        reasons.append(
+            f"as good: silhouette on the new data {new_sil:.3f} vs {old_sil:.3f} for "
+            f"the current model (tolerance {rule.silhouette_tolerance})"
+        )
+    else:
+        promote = False
+        reasons.append(
+            f"not as good: silhouette on the new data {new_sil:.3f} vs {old_sil:.3f} "
+            f"for the current model (tolerance {rule.silhouette_tolerance})"
+        )
+    if new_stab is not None and old_stab is not None:
+        if new_stab >= old_stab - rule.stability_tolerance:
+            reasons.append(f"as stable: {new_stab:.3f} vs {old_stab:.3f}")
+        else:
+            promote = False
+            reasons.append(
+                f"less stable: {new_stab:.3f} vs {old_stab:.3f} "
+                f"(tolerance {rule.stability_tolerance})"
+            )
+    elif new_stab is not None:
+        if new_stab >= rule.min_stability:
+            reasons.append(f"stable: {new_stab:.3f} >= {rule.min_stability}")
+        else:
+            promote = False
+            reasons.append(f"not stable: {new_stab:.3f} < {rule.min_stability}")
+    else:
+        reasons.append("stability not measured (no bootstrap score in the models); check skipped")
+    return PromotionDecision(promote, reasons, metrics)
