@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from segmint.matching import (
     MatchRule,
     PromotionRule,
+    containment_matrix,
     match_refit,
     match_segments,
     overlap_matrix,
@@ -76,12 +77,28 @@ def test_acceptable_pairs_come_first_in_the_assignment() -> None:
     assert match.new_positions == [1] and match.retired_ids == [1]
 
 
+def test_a_merged_segment_continues_one_of_its_parts() -> None:
+    # new segment 0 took all customers of old 0 and old 1 (Jaccard 0.32 and 0.3, below 1/3);
+    # containment (all of old 0 is in it) makes the pair acceptable; the cheaper one wins
+    new = np.array([[5.0, 5.0], [0.0, 10.0]])
+    overlap = np.array([[0.32, 0.0], [0.30, 0.0], [0.0, 0.9]])
+    containment = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.95]])
+    without = match_segments(OLD, new, old_ids=[0, 1, 2], overlap=overlap)
+    assert [(p.new_position, p.old_id) for p in without.pairs] == [(1, 2)]
+    merged = match_segments(OLD, new, old_ids=[0, 1, 2], overlap=overlap, containment=containment)
+    assert [(p.new_position, p.old_id) for p in merged.pairs] == [(0, 0), (1, 2)]
+    assert merged.retired_ids == [1] and merged.new_positions == []
+
+
 def test_overlap_matrix_is_jaccard_among_shared_customers() -> None:
     old = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "x"], "segment": [0, 0, 1, 1, 1]})
     new = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "y"], "segment": [5, 6, 6, 6, 5]})
     overlap = overlap_matrix(old, new, [0, 1], [5, 6])
     # shared: a b c d. old 0 = {a, b}, old 1 = {c, d}; new 5 = {a}, new 6 = {b, c, d}
     assert overlap.tolist() == [[0.5, 0.25], [0.0, 2 / 3]]
+    # containment: max(share of the old segment's, share of the new segment's customers)
+    contained = containment_matrix(old, new, [0, 1], [5, 6])
+    assert contained.tolist() == [[1.0, 0.5], [0.0, 1.0]]
     assert overlap_matrix(old, new.assign(customer_id=list("pqrst")), [0, 1], [5, 6]) is None
 
 

@@ -45,6 +45,9 @@ class InputShape(str, enum.Enum):
 
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Read the data from a database (SQLAlchemy URL).")]
+QueryOpt = Annotated[str | None, typer.Option("--query", help="With --db: the SELECT to run.")]
+DbTableOpt = Annotated[str | None, typer.Option("--table", help="With --db: read this table.")]
 
 
 @contextmanager
@@ -129,8 +132,8 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
 
 @app.command()
 def fit(
-    data: Annotated[str, typer.Argument(help="Data file: CSV, TSV, Excel, JSON or Parquet.")],
-    out: Annotated[str, typer.Option("--out", help="Output folder.")] = "segmint-output",
+    data: Annotated[str | None, typer.Argument(help="Data file: CSV, TSV, Excel, JSON or Parquet (or --db).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output folder [default: segmint-output, none with --workspace].")] = None,
     k: Annotated[str, typer.Option("--k", help="Number of segments: auto, N or MIN-MAX.")] = "auto",
     id_col: Annotated[str | None, typer.Option("--id", help="Customer id column (detected if not given).")] = None,
     input_shape: Annotated[InputShape, typer.Option("--input", help="Shape of the data.")] = InputShape.auto,
@@ -139,9 +142,14 @@ def fit(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Column never used as a feature (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to standard output.")] = False,
+    workspace: Annotated[str | None, typer.Option("--workspace", help="Record the run and model in this workspace.")] = None,
+    db: DbOpt = None,
+    query: QueryOpt = None,
+    table: DbTableOpt = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers in DATA and write segments, profiles, report and model."""
+    from segmint.database import load_source
     from segmint.model import parse_k
     from segmint.runner import fit_file
 
@@ -149,10 +157,19 @@ def fit(
         _check_as_of(as_of)
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
+        source = load_source(data, db=db, query=query, table=table, sheet=sheet)
+        if workspace is not None:
+            from segmint.cli_workspace import fit_into_workspace_command
+
+            fit_into_workspace_command(
+                source, workspace, out=out, k=k_spec, customer_col=id_col, input_kind=input_shape.value,
+                sheet=sheet, as_of=as_of, exclude=tuple(exclude or ()), seed=seed, as_json=as_json,
+            )  # fmt: skip
+            return
         with _progress(not as_json, 3) as progress:
             run = fit_file(
-                data,
-                out_dir=out,
+                source,
+                out_dir=out or "segmint-output",
                 k=k_spec,
                 customer_col=id_col,
                 input_kind=input_shape.value,
@@ -170,20 +187,25 @@ def fit(
 
 @app.command()
 def assign(
-    model_dir: Annotated[str, typer.Argument(help="A fit's output folder, or its model/ folder.")],
-    data: Annotated[str, typer.Argument(help="Customers to label (same shape of data as for fit).")],
+    model_dir: Annotated[str, typer.Argument(help="A fit's output folder, its model/ folder, or a workspace.")],
+    data: Annotated[str | None, typer.Argument(help="Customers to label (same shape of data as for fit; or --db).")] = None,
     out: Annotated[str | None, typer.Option("--out", help="Write labels here (.csv or .parquet); default: standard output.")] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date.")] = None,
+    db: DbOpt = None,
+    query: QueryOpt = None,
+    table: DbTableOpt = None,
     debug: Debug = False,
 ) -> None:
-    """Label new customers with a saved model."""
+    """Label new customers with a saved model (or a workspace's serving model)."""
+    from segmint.database import load_source
     from segmint.runner import assign_file
 
     with _errors(debug):
         _check_as_of(as_of)
+        source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         with _progress(out is not None, 4) as progress:
-            run = assign_file(model_dir, data, out=out, sheet=sheet, as_of=as_of, progress=progress)
+            run = assign_file(model_dir, source, out=out, sheet=sheet, as_of=as_of, progress=progress)
         labelled = run.assignment.assignments
         if run.out is None:
             sys.stdout.write(labelled.to_csv(index=False))
@@ -240,3 +262,6 @@ def _root(
 def main() -> None:
     """Entry point of the ``segmint`` console script."""
     app()
+
+
+from segmint import cli_workspace as _cli_workspace  # noqa: E402  registers the workspace commands

@@ -15,7 +15,9 @@ on a cost that combines
 ``cost = 0.5 * distance + 0.5 * (1 - overlap)``, or the distance alone when no customer
 is in both runs. A pair is accepted when the centroid distance is at most
 :attr:`MatchRule.max_distance` (0.5: the new centre lies within half the typical gap of
-the old one) or the overlap is at least :attr:`MatchRule.min_overlap` (1/3). Unacceptable
+the old one), or the overlap is at least :attr:`MatchRule.min_overlap` (1/3), or at least
+:attr:`MatchRule.min_containment` (half) of either segment's shared customers are in the
+other (a segment that split or merged still continues one of its parts). Unacceptable
 pairs are priced out of the assignment, so the matching keeps as many acceptable pairs as
 it can. A matched segment keeps the old id, name and action (a person's rename included);
 an unmatched new segment is *new* and gets an id never used before; an unmatched old one
@@ -62,6 +64,7 @@ class MatchRule:
     distance_weight: float = 0.5
     max_distance: float = 0.5
     min_overlap: float = 1 / 3
+    min_containment: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,10 @@ class SegmentMatch:
         }
 
 
-def overlap_matrix(
+def shared_customers(
     old: pd.DataFrame, new: pd.DataFrame, old_ids: list[int], new_labels: list[int]
 ) -> np.ndarray | None:
-    """Jaccard overlap of segment members among the customers in both tables.
+    """Customers in both tables, counted by (old segment, new segment).
 
     Parameters
     ----------
@@ -143,12 +146,41 @@ def overlap_matrix(
     if both.empty:
         return None
     crossed = pd.crosstab(both["segment_old"], both["segment_new"])
-    crossed = crossed.reindex(index=old_ids, columns=new_labels, fill_value=0).to_numpy(float)
-    old_sizes = crossed.sum(axis=1, keepdims=True)
-    new_sizes = crossed.sum(axis=0, keepdims=True)
-    union = old_sizes + new_sizes - crossed
+    return crossed.reindex(index=old_ids, columns=new_labels, fill_value=0).to_numpy(float)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, crossed / union, 0.0)
+        return np.where(denominator > 0, numerator / denominator, 0.0)
+
+
+def overlap_matrix(
+    old: pd.DataFrame, new: pd.DataFrame, old_ids: list[int], new_labels: list[int]
+) -> np.ndarray | None:
+    """Jaccard overlap of segment members among the customers in both tables.
+
+    Same parameters as :func:`shared_customers`; None when no customer is in both.
+    """
+    crossed = shared_customers(old, new, old_ids, new_labels)
+    if crossed is None:
+        return None
+    union = crossed.sum(axis=1, keepdims=True) + crossed.sum(axis=0, keepdims=True) - crossed
+    return _ratio(crossed, union)
+
+
+def containment_matrix(
+    old: pd.DataFrame, new: pd.DataFrame, old_ids: list[int], new_labels: list[int]
+) -> np.ndarray | None:
+    """For each pair, the larger of the shares of either segment's shared customers in the other.
+
+    Same parameters as :func:`shared_customers`; None when no customer is in both.
+    """
+    crossed = shared_customers(old, new, old_ids, new_labels)
+    if crossed is None:
+        return None
+    of_old = _ratio(crossed, crossed.sum(axis=1, keepdims=True))
+    of_new = _ratio(crossed, crossed.sum(axis=0, keepdims=True))
+    return np.maximum(of_old, of_new)
 
 
 def match_segments(
@@ -157,6 +189,7 @@ def match_segments(
     *,
     old_ids: list[int],
     overlap: np.ndarray | None = None,
+    containment: np.ndarray | None = None,
     rule: MatchRule | None = None,
 ) -> SegmentMatch:
     """Match new segments to old ones one to one (Hungarian method).
@@ -171,6 +204,8 @@ def match_segments(
         Ids of the champion's segments, in the row order of ``old_centers``.
     overlap : ndarray of shape (k_old, k_new), optional
         Jaccard overlaps (see :func:`overlap_matrix`).
+    containment : ndarray of shape (k_old, k_new), optional
+        See :func:`containment_matrix`.
     rule : MatchRule, optional
 
     Returns
@@ -193,6 +228,8 @@ def match_segments(
         w = rule.distance_weight
         cost = w * distance + (1 - w) * (1 - overlap)
         acceptable = (distance <= rule.max_distance) | (overlap >= rule.min_overlap)
+        if containment is not None:
+            acceptable |= containment >= rule.min_containment
     rows, cols = linear_sum_assignment(np.where(acceptable, cost, cost + _PRICED_OUT))
     pairs = [
         SegmentPair(
@@ -259,12 +296,18 @@ def match_refit(
     centroids = member_centroids(champion, challenger.features, positions, k_new)
     centroids = np.where(np.isnan(centroids), np.inf, centroids)
     old_ids = [int(i) for i in champion.segment_ids()]
-    overlap = None
+    overlap = containment = None
     if champion_labels is not None and len(champion_labels):
-        overlap = overlap_matrix(
-            champion_labels, challenger.assignments, old_ids, list(range(k_new))
-        )
-    return match_segments(champion.centers, centroids, old_ids=old_ids, overlap=overlap, rule=rule)
+        args = (champion_labels, challenger.assignments, old_ids, list(range(k_new)))
+        overlap, containment = overlap_matrix(*args), containment_matrix(*args)
+    return match_segments(
+        champion.centers,
+        centroids,
+        old_ids=old_ids,
+        overlap=overlap,
+        containment=containment,
+        rule=rule,
+    )
 
 
 def relabel(
