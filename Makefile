@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean postgres
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python >= 3.11")'
@@ -18,7 +18,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/segmint demo
 
-test: $(STAMP)
+# The database tests start a throwaway PostgreSQL server from the Debian packages.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; else \
+		echo "installing PostgreSQL (Debian packages) for the database tests"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; \
+	fi
+
+test: $(STAMP) postgres
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

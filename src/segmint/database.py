@@ -242,26 +242,32 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
+def _export_table(sa: Any, name: str, schema: str | None) -> Any:
+    """The export table's definition (used to create it, and to write to an existing one)."""
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("customer_id", sa.String(255), primary_key=True),
+        sa.Column("segment", sa.Integer, nullable=False),
+        sa.Column("segment_name", sa.String(255)),
+        sa.Column("confidence", sa.Float),
+        sa.Column("run_id", sa.String(64)),
+        sa.Column("assigned_at", sa.DateTime),
+        schema=schema,
+    )
+
+
 def _target_table(sa: Any, con: Any, schema: str | None, name: str, where: str) -> Any:
     inspector = sa.inspect(con)
-    metadata = sa.MetaData()
+    target = _export_table(sa, name, schema)
     if not inspector.has_table(name, schema=schema):
-        target = sa.Table(
-            name,
-            metadata,
-            sa.Column("customer_id", sa.String(255), primary_key=True),
-            sa.Column("segment", sa.Integer, nullable=False),
-            sa.Column("segment_name", sa.String(255)),
-            sa.Column("confidence", sa.Float),
-            sa.Column("run_id", sa.String(64)),
-            sa.Column("assigned_at", sa.DateTime),
-            schema=schema,
-        )
         target.create(con)
         return target
-    target = sa.Table(name, metadata, schema=schema, autoload_with=con)
+    # An existing table is checked, not reflected whole: its other columns, defaults and
+    # constraints stay the database's business.
     label = f"{where}: table {name!r}"
-    missing = [c for c in EXPORT_COLUMNS if c not in target.c]
+    present = {c["name"] for c in inspector.get_columns(name, schema=schema)}
+    missing = [c for c in EXPORT_COLUMNS if c not in present]
     if missing:
         raise UsageError(f"{label} exists without the columns {', '.join(missing)}")
     keys = [list(inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") or [])]
