@@ -231,6 +231,9 @@ def test_same_data_is_fine() -> None:
     }
     assert all(s.share_change == 0 and s.centroid_shift == 0 for s in report.segments)
     assert report.quality["silhouette_reference"] == report.quality["silhouette_current"]
+    q = report.quality["distance_quantiles_current"]
+    assert q == report.quality["distance_quantiles_reference"] and q["p10"] <= q["p50"] <= q["p90"]
+    assert report.quality["confidence_ks"] == 0.0
     assert report.to_dict()["verdict"] == "fine"
 
 

@@ -217,6 +217,7 @@ def rollback(
             _dump(outcome.summary)
             return
         mig = outcome.migration
+        assert mig is not None  # a rollback always relabels the latest customers
         _print(
             f"{outcome.run_id}: model {outcome.champion} serves again "
             f"(was {outcome.previous_champion})"

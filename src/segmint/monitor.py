@@ -420,6 +420,14 @@ def _distances(
     return labels, matrix, np.linalg.norm(matrix - model.centers[rows], axis=1)
 
 
+def _quantiles(values: np.ndarray) -> dict[str, float] | None:
+    """10th, 50th and 90th percentiles (a distribution in three numbers)."""
+    if not len(values):
+        return None
+    p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
+    return {"p10": round(float(p10), 6), "p50": round(float(p50), 6), "p90": round(float(p90), 6)}
+
+
 def _ks(a: np.ndarray, b: np.ndarray) -> float | None:
     return round(float(ks_2samp(a, b).statistic), 6) if len(a) and len(b) else None
 
@@ -433,7 +441,8 @@ def segment_drift(
     -------
     segments : list of SegmentDrift
     quality : dict
-        Silhouettes and mean confidences on each table, in the model's space.
+        Silhouettes on each table in the model's space; mean, 10th/50th/90th percentiles
+        and KS statistic of the distance to the centre and of the confidence.
     """
     ref_labels, ref_x, ref_d = _distances(model, reference)
     cur_labels, cur_x, cur_d = _distances(model, current)
@@ -480,6 +489,13 @@ def segment_drift(
         "mean_distance_reference": _mean(ref_d),
         "mean_distance_current": _mean(cur_d),
         "distance_ks": _ks(ref_d, cur_d),
+        "confidence_ks": _ks(
+            ref_labels["confidence"].to_numpy(), cur_labels["confidence"].to_numpy()
+        ),
+        "distance_quantiles_reference": _quantiles(ref_d),
+        "distance_quantiles_current": _quantiles(cur_d),
+        "confidence_quantiles_reference": _quantiles(ref_labels["confidence"].to_numpy()),
+        "confidence_quantiles_current": _quantiles(cur_labels["confidence"].to_numpy()),
     }
     return out, quality
 

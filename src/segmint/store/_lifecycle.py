@@ -312,12 +312,13 @@ def _record(
     version = ws.store_model(challenger.model)
     champion_after = version if promote else str(state.champion)
     checkpoint("model-written")
+    fingerprint = data_fingerprint(data.frame)
     summary = {
         "run_id": run_id,
         "kind": kind,
         "source": data.source,
         "as_of": as_of,
-        "data_fingerprint": data_fingerprint(data.frame),
+        "data_fingerprint": fingerprint,
         "promoted": promote,
         "champion_before": state.champion,
         "champion_after": champion_after,
@@ -373,7 +374,7 @@ def _record(
             seq=state.next_run_seq,
             kind=kind,
             source=data.source,
-            data_fingerprint=summary["data_fingerprint"],
+            data_fingerprint=fingerprint,
             as_of=_as_of_used(result, as_of),
             params=params,
             metrics=metrics,

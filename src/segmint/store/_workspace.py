@@ -284,7 +284,11 @@ class Workspace:
                 return version
             except ModelError:
                 shutil.rmtree(target)
-        self._write_folder(target, lambda staging: save_model(model, staging))
+
+        def write(staging: Path) -> None:
+            save_model(model, staging)
+
+        self._write_folder(target, write)
         return version
 
     def store_run_folder(self, run_id: str, write: Callable[[Path], None]) -> Path:
