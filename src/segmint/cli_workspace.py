@@ -120,10 +120,21 @@ def fit_into_workspace_command(
     exclude: tuple[str, ...],
     seed: int,
     as_json: bool,
+    **fit_options: Any,
 ) -> None:
-    """``segmint fit ... --workspace DIR [--out DIR]`` (called by :func:`segmint.cli.fit`)."""
+    """``segmint fit ... --workspace DIR [--out DIR]`` (called by :func:`segmint.cli.fit`).
+
+    ``fit_options`` go to :func:`segmint.runner.fit_file` with ``--out``; without it, those
+    that :func:`segmint.segment` takes go to the fit (the others need an output folder).
+    """
+    import inspect
+
+    from segmint.pipeline import segment
     from segmint.runner import fit_file
     from segmint.store import fit_into_workspace, fit_workspace
+
+    given = {key: value for key, value in fit_options.items() if value not in (None, False)}
+    accepted = inspect.signature(segment).parameters
 
     outcomes: list[Any] = []
     with _progress(not as_json, 4) as progress:
@@ -139,6 +150,7 @@ def fit_into_workspace_command(
                     exclude=exclude,
                     seed=seed,
                     progress=progress,
+                    **{key: value for key, value in given.items() if key in accepted},
                 )
             )
         else:
@@ -159,6 +171,7 @@ def fit_into_workspace_command(
                 seed=seed,
                 progress=progress,
                 on_result=record,
+                **given,
             )
     outcome = outcomes[-1]
     if as_json:

@@ -594,9 +594,13 @@ def fit_workspace(
     exclude: tuple[str, ...] = (),
     seed: int | None = 0,
     progress: Progress = _noop,
+    **options: Any,
 ) -> RunOutcome:
-    """Segment ``data`` (:func:`segmint.segment`) and record it (:func:`fit_into_workspace`)."""
+    """Segment ``data`` (:func:`segmint.segment`) and record it (:func:`fit_into_workspace`).
+
+    ``options`` are further keyword arguments of :func:`segmint.segment` (e.g. ``outcome``).
+    """
     progress("deriving features, choosing k and fitting")
     result = segment(data.frame, k=k, customer_col=customer_col, input_kind=input_kind, as_of=as_of,
-                     exclude=exclude, random_state=seed, source=data.source)  # fmt: skip
+                     exclude=exclude, random_state=seed, source=data.source, **options)  # fmt: skip
     return fit_into_workspace(workspace, data, result, as_of=as_of, progress=progress)
