@@ -1,0 +1,281 @@
+"""Cleaning a transaction log in SQL: every line gets one *state*, every state is counted.
+
+The engine (:mod:`segmint.features.engine`) runs these statements on a DuckDB connection
+holding a view ``src`` with the canonical columns ``customer_id, ts, order_id, quantity,
+price, value, product, category, channel, discount, row_hash`` (``row_hash``: a hash of
+every column of the raw row).
+
+Rules, in the order they are applied (the first that fits decides a line's state):
+
+1. **Exact duplicates.**  A row equal in every column to an earlier row is dropped and
+   counted (rows are compared by a 64-bit hash of all columns *and* the role columns).
+2. ``unparseable_time``: the timestamp is missing or could not be read.
+3. ``future_date``: the timestamp is after the run's date (``today``).
+4. ``no_value``: the amount (or quantity, or price) is missing.
+5. ``after_as_of``: on or after the as-of date (left out, as it had not happened yet).
+6. ``non_product``: the product code is one of the spec's non-product codes (postage,
+   manual lines, fees, bank charges, ...).
+7. ``stock_adjustment``: the order id starts with an adjustment prefix (``A``), or the
+   line takes units out at price 0 on an order that is not a cancellation.
+8. ``zero_price`` / ``negative_price``: price (or, without a price, value) 0 / below 0.
+9. ``return``: the order id starts with a cancellation prefix (``C``) or the value is
+   negative; otherwise ``purchase``.
+10. ``voided``: a purchase line and a return line of the same customer, product and
+    number of units (or value, without quantities), the return on the same day and not
+    before the purchase: the mistake was undone, so neither is spend nor a return
+    (pairs are formed in time order).  Online Retail's 80,995-unit order is one.
+11. ``absurd_quantity``: a remaining purchase or return of at least the spec's
+    ``absurd_quantity`` units (absolute value).
+
+Purchases and returns are what features are computed from.  A return is *matched* when
+the customer bought the same product (any product, without a product column) before it;
+unmatched returns concern purchases before the log starts.
+
+The per-customer **data-quality score** is ``1 - problems / lines``, where ``lines`` are
+the customer's rows except those on or after the as-of date (duplicate copies included),
+and ``problems`` counts the duplicate copies, unparseable and future dates, missing
+values, zero and negative prices, stock adjustments, voided and absurd lines and
+unmatched returns.  Non-product
+lines and ordinary returns are not problems.  ``quality_reasons`` lists the non-zero
+counts, e.g. ``"2 duplicate lines; 1 unmatched return"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from segmint.features.spec import FeatureSpec
+
+CANONICAL = (
+    "customer_id", "ts", "order_id", "quantity", "price", "value",
+    "product", "category", "channel", "discount",
+)  # fmt: skip
+"""Canonical columns of the ``src`` view, besides ``row_hash``."""
+
+STATES: tuple[str, ...] = (
+    "purchase", "return", "non_product", "stock_adjustment", "zero_price", "negative_price",
+    "voided", "absurd_quantity", "after_as_of", "future_date", "unparseable_time", "no_value",
+)  # fmt: skip
+"""Every state a line can end in."""
+
+PROBLEM_STATES: tuple[str, ...] = (
+    "unparseable_time", "future_date", "no_value", "zero_price", "negative_price",
+    "stock_adjustment", "voided", "absurd_quantity",
+)  # fmt: skip
+"""States that lower a customer's data-quality score."""
+
+REASON_TEXT = {  # (one, several)
+    "duplicate": ("duplicate line", "duplicate lines"),
+    "unparseable_time": ("unparseable date", "unparseable dates"),
+    "future_date": ("future date", "future dates"),
+    "no_value": ("line without value", "lines without value"),
+    "zero_price": ("zero price", "zero prices"),
+    "negative_price": ("negative price", "negative prices"),
+    "stock_adjustment": ("stock adjustment", "stock adjustments"),
+    "voided": ("line cancelled the same day", "lines cancelled the same day"),
+    "absurd_quantity": ("absurd quantity", "absurd quantities"),
+    "unmatched_return": ("unmatched return", "unmatched returns"),
+}
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _prefix_test(column: str, prefixes: tuple[str, ...]) -> str:
+    if not prefixes:
+        return "FALSE"
+    tests = [f"starts_with(upper(coalesce({column}, '')), {literal(p.upper())})" for p in prefixes]
+    return "(" + " OR ".join(tests) + ")"
+
+
+@dataclass(frozen=True)
+class CleaningSQL:
+    """The statements of the cleaning stage for one spec, as-of date and run date."""
+
+    spec: FeatureSpec
+    as_of: str  # SQL timestamp literal
+    future_cut: str  # SQL timestamp literal: the day after the run's date
+
+    @property
+    def has_quantity(self) -> bool:
+        return self.spec.quantity is not None
+
+    def staged(self) -> str:
+        return "CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM src"
+
+    def duplicates(self) -> str:
+        cols = ", ".join(CANONICAL)
+        return f"""
+            CREATE OR REPLACE TEMP TABLE dup_lines AS
+            SELECT row_hash, {cols}, count(*) AS copies
+            FROM staged
+            WHERE row_hash IN (SELECT row_hash FROM staged GROUP BY row_hash HAVING count(*) > 1)
+            GROUP BY row_hash, {cols}
+        """
+
+    def lines(self) -> str:
+        cols = ", ".join(CANONICAL)
+        return f"""
+            CREATE OR REPLACE TEMP VIEW lines AS
+            SELECT row_hash, {cols}, 1 AS copies FROM staged ANTI JOIN dup_lines USING (row_hash)
+            UNION ALL
+            SELECT row_hash, {cols}, copies FROM dup_lines
+        """
+
+    def is_return(self) -> str:
+        """The foundation's return test: negative value or a cancellation prefix."""
+        return f"(value < 0 OR {_prefix_test('order_id', self.spec.cancellation_prefixes)})"
+
+    def classified(self) -> str:
+        spec = self.spec
+        cancel = _prefix_test("order_id", spec.cancellation_prefixes)
+        adjust = _prefix_test("order_id", spec.adjustment_prefixes)
+        if spec.product is not None and spec.non_product_codes:
+            codes = ", ".join(literal(c.strip().upper()) for c in spec.non_product_codes)
+            non_product = f"upper(trim(coalesce(product, ''))) IN ({codes})"
+        else:
+            non_product = "FALSE"
+        if self.has_quantity:
+            adjust = f"({adjust} OR (quantity < 0 AND price = 0 AND NOT {cancel}))"
+            zero, negative = "(price = 0 OR quantity = 0)", "price < 0"
+        else:
+            zero, negative = "value = 0", "FALSE"
+        return f"""
+            CREATE OR REPLACE TEMP VIEW classified AS
+            SELECT *,
+                CASE
+                    WHEN ts IS NULL THEN 'unparseable_time'
+                    WHEN ts >= {self.future_cut} THEN 'future_date'
+                    WHEN value IS NULL THEN 'no_value'
+                    WHEN ts >= {self.as_of} THEN 'after_as_of'
+                    WHEN {non_product} THEN 'non_product'
+                    WHEN {adjust} THEN 'stock_adjustment'
+                    WHEN {zero} THEN 'zero_price'
+                    WHEN {negative} THEN 'negative_price'
+                    WHEN {self.is_return()} THEN 'return'
+                    ELSE 'purchase'
+                END AS status
+            FROM lines
+        """
+
+    def _match_size(self, alias: str = "") -> str:
+        col = "quantity" if self.has_quantity else "value"
+        return f"abs({alias}{col})"
+
+    def voided(self) -> str:
+        """Pairs (purchase, return) undone the same day; one row per voided line."""
+        if not self.spec.void_same_day_cancellations:
+            return (
+                "CREATE OR REPLACE TEMP TABLE voided AS "
+                "SELECT NULL::UBIGINT AS row_hash, NULL::VARCHAR AS customer_id WHERE FALSE"
+            )
+        size = self._match_size()
+        part = "customer_id, pk, mq, d"
+        return f"""
+            CREATE OR REPLACE TEMP TABLE voided AS
+            WITH x AS (
+                SELECT customer_id, coalesce(product, '') AS pk, {size} AS mq,
+                       CAST(ts AS DATE) AS d, ts, row_hash
+                FROM classified WHERE status = 'return' AND customer_id IS NOT NULL
+            ),
+            keys AS (SELECT DISTINCT {part} FROM x),
+            p AS (
+                SELECT customer_id, coalesce(product, '') AS pk, {size} AS mq,
+                       CAST(ts AS DATE) AS d, ts, row_hash
+                FROM classified WHERE status = 'purchase' AND customer_id IS NOT NULL
+            ),
+            xr AS (
+                SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY ts, row_hash) AS k
+                FROM x
+            ),
+            pr AS (
+                SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY ts, row_hash) AS k
+                FROM p SEMI JOIN keys USING ({part})
+            ),
+            pairs AS (
+                SELECT pr.row_hash AS p_hash, xr.row_hash AS x_hash, customer_id
+                FROM xr JOIN pr USING ({part}, k)
+                WHERE xr.ts >= pr.ts
+            )
+            SELECT p_hash AS row_hash, customer_id FROM pairs
+            UNION
+            SELECT x_hash AS row_hash, customer_id FROM pairs
+        """
+
+    def final(self) -> str:
+        threshold = self.spec.absurd_quantity
+        if self.has_quantity and threshold > 0:
+            absurd = f"abs(c.quantity) >= {float(threshold)!r}"
+        else:
+            absurd = "FALSE"
+        return f"""
+            CREATE OR REPLACE TEMP VIEW final AS
+            SELECT c.* EXCLUDE (status),
+                CASE
+                    WHEN v.row_hash IS NOT NULL THEN 'voided'
+                    WHEN c.status IN ('purchase', 'return') AND {absurd} THEN 'absurd_quantity'
+                    ELSE c.status
+                END AS state
+            FROM classified AS c
+            LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
+        """
+
+    def return_matches(self) -> str:
+        """Each kept return of a customer, and whether an earlier purchase matches it."""
+        return """
+            CREATE OR REPLACE TEMP TABLE return_matches AS
+            WITH x AS (
+                SELECT customer_id, coalesce(product, '') AS pk, ts, row_hash
+                FROM final WHERE state = 'return' AND customer_id IS NOT NULL
+            ),
+            keys AS (SELECT DISTINCT customer_id, pk FROM x),
+            p AS (
+                SELECT customer_id, coalesce(product, '') AS pk, ts, order_id
+                FROM final SEMI JOIN keys
+                  ON final.customer_id = keys.customer_id AND coalesce(final.product, '') = keys.pk
+                WHERE state = 'purchase'
+            )
+            SELECT x.customer_id, x.row_hash, p.order_id AS matched_order,
+                   p.ts IS NOT NULL AS matched
+            FROM x ASOF LEFT JOIN p
+              ON x.customer_id = p.customer_id AND x.pk = p.pk AND x.ts >= p.ts
+        """
+
+    def state_counts(self) -> str:
+        """Lines per state, with and without customer id (duplicates counted once)."""
+        return """
+            SELECT customer_id IS NULL AS anonymous, state, count(*) AS n
+            FROM final GROUP BY ALL
+        """
+
+    def quality_columns(self) -> list[str]:
+        """SELECT expressions on ``line_stats`` giving the score and reasons."""
+        counts = {"duplicate": "duplicate_lines", "unmatched_return": "unmatched_returns"}
+        counts |= {state: f"{state}_lines" for state in PROBLEM_STATES}
+        problems = " + ".join(counts.values())
+        total = "all_lines"
+        parts = []
+        for key, column in counts.items():
+            one, several = REASON_TEXT[key]
+            parts.append(
+                f"CASE WHEN {column} = 1 THEN '1 ' || {literal(one)} "
+                f"WHEN {column} > 1 THEN {column} || ' ' || {literal(several)} END"
+            )
+        return [
+            f"greatest(0.0, 1.0 - ({problems}) / greatest({total}, 1))::DOUBLE AS quality_score",
+            f"concat_ws('; ', {', '.join(parts)}) AS quality_reasons",
+        ]
+
+
+def line_stat_columns() -> list[str]:
+    """SELECT expressions on ``final`` (grouped by customer) that every run needs."""
+    before = "state <> 'after_as_of'"
+    out = [
+        "count(*) AS n_lines",
+        f"coalesce(sum(copies) FILTER (WHERE {before}), 0) AS all_lines",
+        f"coalesce(sum(copies - 1) FILTER (WHERE {before}), 0) AS duplicate_lines",
+    ]
+    out += [f"count(*) FILTER (WHERE state = '{s}') AS {s}_lines" for s in STATES]
+    return out

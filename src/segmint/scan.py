@@ -1,0 +1,685 @@
+"""Streaming a CSV/TSV or Parquet transaction log through DuckDB, typed like :mod:`segmint.io`.
+
+The log never becomes a pandas DataFrame: DuckDB reads the file in parallel chunks and
+the feature engine (:mod:`segmint.features.engine`) works on what it reads, spilling to
+a temporary folder when its memory limit is reached.
+
+How the columns are typed is decided the way :func:`segmint.io.read_table` decides it,
+on a sample: the first :data:`SAMPLE_BYTES` of a text file (or :data:`SAMPLE_ROWS` rows
+of a Parquet file) are read with ``read_table`` itself, which gives the encoding, the
+delimiter and quoting, the header, the decimal comma, each column's type and the date
+format.  The same rules are then applied to every row in SQL: values are stripped,
+:data:`segmint.io.NA_VALUES` are missing, numbers and dates are parsed with the sample's
+decisions, and ids are normalised as :func:`segmint.features.roles.normalise_ids` does.
+Every row that does not fit a decision is flagged and counted; when the decision would
+have been different on the whole file (a text id after a run of numbers, a decimal comma
+after a run of integers, month-first dates after a run of ambiguous ones), the scan is
+run again with the decision the whole file calls for.  So the features equal those of
+``read_table`` followed by the in-memory engine (tests check it).  Values DuckDB's date
+reader accepts beyond ``read_table``'s formats (ISO dates without zero padding, say) are
+read rather than counted as unparseable.
+
+Non-UTF-8 text files are first re-encoded to a temporary UTF-8 file, in chunks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from segmint.errors import DataError, InputFileError, UsageError
+from segmint.features.clean import literal
+from segmint.features.engine import Progress, TransactionFeatures, compute_features
+from segmint.features.spec import FAMILIES, FeatureSpec
+from segmint.io import _DATE_SHAPES, NA_VALUES, LoadedTable, read_table
+
+SAMPLE_BYTES = 4 << 20
+"""Bytes of a text file read with :func:`segmint.io.read_table` to decide the types."""
+SAMPLE_ROWS = 50_000
+"""Rows of a Parquet file read to decide the types."""
+STREAM_FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+# Unicode White_Space, which read_table strips (pyarrow's utf8_trim_whitespace).
+_WHITESPACE = (
+    " \t\n\x0b\x0c\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_EDGE_SPACE = (
+    r"^[\t\n\x0b\x0c\r\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+    r"|[\t\n\x0b\x0c\r\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]$"
+)
+_NA_LIST = ", ".join(literal(v) for v in sorted(NA_VALUES) if v)
+_TEXT_ROLES = ("customer", "order", "product", "category", "channel")
+_NUMBER_ROLES = ("quantity", "price", "amount", "discount")
+_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one column's raw values become the canonical value."""
+
+    kind: str  # text, int, float (ids/codes); number, decimal_comma; datetime; native
+    date_label: str | None = None
+    zoned: bool = False  # ISO dates with a UTC offset in the sample
+
+
+@dataclass(frozen=True)
+class ScanSource:
+    """A data file DuckDB reads as a stream, and the typing decided on its sample."""
+
+    path: Path
+    fmt: str  # csv, tsv or parquet
+    sample: LoadedTable
+    whole: bool  # the sample is the whole file
+    names: tuple[str, ...]  # column names as read_table gives them
+    raw_names: tuple[str, ...]  # names in the file (Parquet) or the same
+    delimiter: str = ","
+    quote: str = '"'
+    header: bool = True
+    skip: int = 0
+    rules: dict[str, Rule] = field(default_factory=dict)
+    native_types: dict[str, str] = field(default_factory=dict)  # Parquet: name -> DuckDB type
+
+    # -------------------------------------------------------------- reading
+    def relation(self, data_path: Path | None = None) -> str:
+        """The DuckDB table function reading the file (all text for CSV)."""
+        target = literal(str(data_path or self.path))
+        if self.fmt == "parquet":
+            return f"read_parquet({target})"
+        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in self.names) + "}"
+        return (
+            f"read_csv({target}, auto_detect = false, header = {str(self.header).lower()}, "
+            f"delim = {literal(self.delimiter)}, quote = {literal(self.quote)}, "
+            f"escape = {literal(self.quote)}, skip = {self.skip}, columns = {columns}, "
+            "null_padding = false, strict_mode = true)"
+        )
+
+    def _raw(self, name: str) -> str:
+        return _quote(self.raw_names[self.names.index(name)])
+
+    def stripped(self, name: str) -> str:
+        """SQL of the column's text without surrounding Unicode spaces.
+
+        Stripping every Unicode space with ``trim(x, characters)`` is slow, so spaces go
+        first and the rare values still starting or ending with another space get it.
+        """
+        spaced = f"trim({self._raw(name)})"
+        return (
+            f"CASE WHEN regexp_matches({spaced}, {literal(_EDGE_SPACE)}) "
+            f"THEN trim({spaced}, {literal(_WHITESPACE)}) ELSE {spaced} END"
+        )
+
+    def cleaned(self, columns: list[str], data_path: Path | None = None) -> str:
+        """A subquery of the columns' cleaned text (stripped; NA spellings missing) as _c0..."""
+        inner = ", ".join(f"{self.stripped(c)} AS _s{i}" for i, c in enumerate(columns))
+        outer = ", ".join(
+            f"CASE WHEN _s{i} IN ({_NA_LIST}) THEN NULL ELSE _s{i} END AS _c{i}"
+            for i in range(len(columns))
+        )
+        return f"(SELECT {outer} FROM (SELECT {inner} FROM {self.relation(data_path)}))"
+
+    def is_text(self, name: str) -> bool:
+        """Whether the column is read as text (always for CSV, for string Parquet columns)."""
+        return self.fmt != "parquet" or self.native_types.get(name, "VARCHAR") == "VARCHAR"
+
+    def view_sql(self, spec: FeatureSpec, data_path: Path | None = None) -> str:
+        """``CREATE VIEW src``: the canonical columns, the row hash and the check flags."""
+        used = spec.used_columns()
+        alias = {col: f"_c{i}" for i, col in enumerate(used)}
+        level0 = [
+            f"{self.stripped(col) if self.is_text(col) else self._raw(col)} AS _s{i}"
+            for i, col in enumerate(used)
+        ]
+        level0.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
+        first = [
+            f"CASE WHEN _s{i} IN ({_NA_LIST}) THEN NULL ELSE _s{i} END AS _c{i}"
+            if self.is_text(col)
+            else f"_s{i} AS _c{i}"
+            for i, col in enumerate(used)
+        ]
+        first.append("row_hash")
+        select: dict[str, str] = {}
+        flags: dict[str, str] = {}
+        canon = ("customer_id", "order_id", "product", "category", "channel")
+        for role, name in zip(_TEXT_ROLES, canon, strict=True):
+            col = getattr(spec, role)
+            if col is None:
+                select[name] = "NULL::VARCHAR"
+                continue
+            native = None if self.is_text(col) else self.native_types.get(col)
+            select[name], checks = _text_value(alias[col], self.rules[col], native)
+            flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
+        assert spec.time is not None
+        native = None if self.is_text(spec.time) else self.native_types.get(spec.time)
+        select["ts"], checks = _time_value(alias[spec.time], self.rules[spec.time], native)
+        flags |= {f"chk_time_{kind}": sql for kind, sql in checks}
+        for role in _NUMBER_ROLES:
+            col = getattr(spec, role)
+            if col is None:
+                select[role] = "NULL::DOUBLE"
+                continue
+            native = None if self.is_text(col) else self.native_types.get(col)
+            select[role], checks = _number_value(alias[col], self.rules[col], native)
+            flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
+        value = "amount" if spec.amount is not None else "quantity * price"
+        second = [f"{sql} AS {name}" for name, sql in select.items()]
+        second += [f"({sql}) AS {name}" for name, sql in flags.items()]
+        return f"""
+            CREATE OR REPLACE TEMP VIEW src AS
+            SELECT customer_id, ts, order_id, quantity, price,
+                   CAST({value} AS DOUBLE) AS value, product, category, channel, discount,
+                   row_hash{"".join(", " + name for name in flags)}
+            FROM (
+                SELECT {", ".join(second)}, row_hash
+                FROM (SELECT {", ".join(first)} FROM (
+                    SELECT {", ".join(level0)} FROM {self.relation(data_path)}))
+            )
+        """
+
+
+_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+_LEADING_ZERO = r"^[+-]?0\d"
+
+
+def _text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """(SQL of a normalised id or code, [(flag, SQL)]) from column alias ``x``."""
+    if native is not None:
+        if native in ("DOUBLE", "FLOAT") or native.startswith("DECIMAL"):
+            if rule.kind == "int":
+                return (
+                    f"CASE WHEN isfinite({x}) THEN CAST(CAST({x} AS HUGEINT) AS VARCHAR) END",
+                    [("frac", f"{x} IS NOT NULL AND isfinite({x}) AND {x} <> round({x})")],
+                )
+            return f"CAST(CAST({x} AS DOUBLE) AS VARCHAR)", []
+        if native == "BOOLEAN":
+            return f"CASE WHEN {x} THEN 'True' WHEN NOT {x} THEN 'False' END", []
+        return f"CAST({x} AS VARCHAR)", []
+    if rule.kind == "text":
+        return x, []
+    not_number = (
+        f"{x} IS NOT NULL AND (NOT regexp_full_match({x}, {literal(_NUMBER)}) "
+        f"OR regexp_matches({x}, {literal(_LEADING_ZERO)}))"
+    )
+    if rule.kind == "int":
+        return (
+            f"CAST(CAST(TRY_CAST({x} AS DOUBLE) AS HUGEINT) AS VARCHAR)",
+            [
+                ("text", not_number),
+                ("frac", f"TRY_CAST({x} AS DOUBLE) <> round(TRY_CAST({x} AS DOUBLE))"),
+            ],
+        )
+    return f"CAST(TRY_CAST({x} AS DOUBLE) AS VARCHAR)", [("text", not_number)]
+
+
+def _number_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """(SQL of a DOUBLE, [(flag, SQL)]) for a quantity, price, amount or discount."""
+    if native is not None:
+        if native == "BOOLEAN":
+            return "NULL::DOUBLE", [("text", f"{x} IS NOT NULL")]
+        return f"TRY_CAST({x} AS DOUBLE)", [
+            ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
+        ]
+    if rule.kind == "decimal_comma":
+        bad = f"{x} IS NOT NULL AND NOT regexp_full_match({x}, {literal(_DECIMAL_COMMA)})"
+        parsed = f"TRY_CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
+        return f"CASE WHEN NOT ({bad}) THEN {parsed} END", [("text", bad)]
+    return f"TRY_CAST({x} AS DOUBLE)", [
+        ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
+    ]
+
+
+def _time_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """(SQL of a TIMESTAMP, [(flag, SQL)]) for the time column."""
+    if native is not None:
+        if native.startswith("TIMESTAMP WITH TIME ZONE"):
+            return f"timezone('UTC', {x})", []
+        return f"TRY_CAST({x} AS TIMESTAMP)", [
+            ("bad", f"{x} IS NOT NULL AND TRY_CAST({x} AS TIMESTAMP) IS NULL")
+        ]
+    parsed = _date_parser(x, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
+    return parsed, [("bad", f"{x} IS NOT NULL AND ({parsed}) IS NULL")]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _date_parser(x: str, label: str, *, zoned: bool = False) -> str:
+    """SQL turning text ``x`` into a TIMESTAMP with io's date format ``label``."""
+    if label in ("YYYY-MM-DD", "YYYY/MM/DD"):
+        value = x if label == "YYYY-MM-DD" else f"replace({x}, '/', '-')"
+        if zoned:  # offsets are converted to UTC, as read_table does
+            return (
+                f"CASE WHEN regexp_matches({value}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') "
+                f"THEN timezone('UTC', TRY_CAST({value} AS TIMESTAMPTZ)) "
+                f"ELSE TRY_CAST({value} AS TIMESTAMP) END"
+            )
+        return f"TRY_CAST({value} AS TIMESTAMP)"
+    order = label[:2]  # DD or MM
+    sep = label[2]
+    day_month = "%d{0}%m{0}%Y" if order == "DD" else "%m{0}%d{0}%Y"
+    base = day_month.format(sep)
+    formats = [f"{base} %H:%M:%S.%f", f"{base} %H:%M:%S", f"{base} %H:%M", base]
+    formats += [f.replace(" ", "T", 1) for f in formats[:3]]
+    listed = "[" + ", ".join(literal(f) for f in formats) + "]"
+    return f"try_strptime({x}, {listed})"
+
+
+# ----------------------------------------------------------------------------- sampling
+def _text_sample(path: Path, size: int) -> tuple[bytes, bool]:
+    with path.open("rb") as handle:
+        data = handle.read(size + 1)
+    if len(data) <= size:
+        return data, True
+    cut = data.rfind(b"\n", 0, size)
+    if cut <= 0:
+        return data, True  # one giant line: read it all the ordinary way
+    return data[: cut + 1], False
+
+
+def read_sample(path: str | os.PathLike[str]) -> ScanSource:
+    """Read the start of ``path`` with :func:`segmint.io.read_table` and plan the scan.
+
+    Raises
+    ------
+    UsageError
+        The file is missing, a folder, or not CSV/TSV/Parquet.
+    InputFileError
+        :func:`segmint.io.read_table` refuses the sample.
+    """
+    target = Path(path)
+    fmt = STREAM_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise UsageError(f"{target}: only CSV, TSV and Parquet files can be streamed")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory, not a data file")
+    if not target.exists():
+        raise UsageError(f"{target}: no such file")
+    if fmt == "parquet":
+        return _parquet_sample(target)
+    return _text_source(target, fmt)
+
+
+def _text_source(target: Path, fmt: str) -> ScanSource:
+    data, whole = _text_sample(target, SAMPLE_BYTES)
+    with tempfile.TemporaryDirectory(prefix="segmint-sample-") as tmp:
+        sample_path = Path(tmp) / f"sample{target.suffix.lower()}"
+        sample_path.write_bytes(data)
+        try:
+            loaded = read_table(sample_path)
+        except InputFileError as exc:
+            raise InputFileError(str(exc).replace(str(sample_path), str(target))) from exc
+        loaded = replace(loaded, source=str(target))
+        details = loaded.details
+        text = data.decode(details["encoding"], errors="replace").removeprefix("\ufeff")
+        stripped = text.lstrip("\r\n")
+        skip = text[: len(text) - len(stripped)].count("\n")
+        if re.match(r"sep=([,;\t|])\r?\n", stripped):
+            skip += 1
+        names = tuple(str(c) for c in loaded.frame.columns)
+        source = ScanSource(
+            path=target,
+            fmt=fmt,
+            sample=loaded,
+            whole=whole,
+            names=names,
+            raw_names=names,
+            delimiter=details["delimiter"],
+            quote=details["quotechar"],
+            header=bool(details["header"]),
+            skip=skip,
+            rules={name: _rule(loaded, name) for name in names},
+        )
+        return _mark_zones(source, sample_path)
+
+
+def _mark_zones(source: ScanSource, sample_path: Path) -> ScanSource:
+    """Flag ISO date columns whose sample text carries UTC offsets (read_table drops them)."""
+    iso = [
+        n for n, r in source.rules.items() if r.kind == "datetime" and r.date_label == "YYYY-MM-DD"
+    ]
+    if not iso or source.sample.details.get("encoding") not in ("utf-8", "utf-8-sig"):
+        return source
+    con = duckdb.connect()
+    try:
+        tests = ", ".join(
+            f"bool_or(regexp_matches(_c{i}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$'))"
+            for i in range(len(iso))
+        )
+        row = con.execute(f"SELECT {tests} FROM {source.cleaned(iso, sample_path)}").fetchone()
+    except duckdb.Error:
+        return source
+    finally:
+        con.close()
+    rules = dict(source.rules)
+    for name, zoned in zip(iso, row or (), strict=False):
+        if zoned:
+            rules[name] = Rule("datetime", "YYYY-MM-DD", zoned=True)
+    return replace(source, rules=rules)
+
+
+def _parquet_sample(target: Path) -> ScanSource:
+    try:
+        file = pq.ParquetFile(target)
+    except Exception as exc:
+        raise InputFileError(f"{target}: not a readable Parquet file ({exc})") from exc
+    batches = []
+    rows = 0
+    for batch in file.iter_batches(batch_size=min(SAMPLE_ROWS, 65_536)):
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows >= SAMPLE_ROWS:
+            break
+    table = (
+        pa.Table.from_batches(batches, schema=file.schema_arrow)
+        if batches
+        else file.schema_arrow.empty_table()
+    )
+    whole = rows >= file.metadata.num_rows
+    with tempfile.TemporaryDirectory(prefix="segmint-sample-") as tmp:
+        sample_path = Path(tmp) / "sample.parquet"
+        pq.write_table(table, sample_path)
+        try:
+            loaded = read_table(sample_path)
+        except InputFileError as exc:
+            raise InputFileError(str(exc).replace(str(sample_path), str(target))) from exc
+    loaded = replace(loaded, source=str(target))
+    names = tuple(str(c) for c in loaded.frame.columns)
+    con = duckdb.connect()
+    try:
+        described = con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet({literal(str(target))})"
+        ).fetchall()
+    finally:
+        con.close()
+    raw_names = tuple(str(row[0]) for row in described)
+    types = {name: str(row[1]) for name, row in zip(names, described, strict=True)}
+    return ScanSource(
+        path=target,
+        fmt="parquet",
+        sample=loaded,
+        whole=whole,
+        names=names,
+        raw_names=raw_names,
+        rules={name: _rule(loaded, name) for name in names},
+        native_types=types,
+    )
+
+
+def _rule(loaded: LoadedTable, name: str) -> Rule:
+    """The typing decision the sample makes for column ``name``."""
+    series = loaded.frame[name]
+    kind = loaded.details["column_types"].get(name, "text")
+    if kind == "datetime":
+        label = loaded.details["date_formats"].get(name, "YYYY-MM-DD")
+        return Rule("datetime", label)
+    if kind in ("integer", "float"):
+        if name in loaded.details.get("decimal_comma_columns", []):
+            return Rule("decimal_comma")
+        values = series.dropna().to_numpy(dtype=float)
+        integral = bool(len(values) == 0 or (values == values.round()).all())
+        return Rule("int" if integral else "float")
+    return Rule("text")
+
+
+# ----------------------------------------------------------------------------- running
+@dataclass(frozen=True)
+class StreamResult:
+    """Features streamed from a file, and how the file was read."""
+
+    features: TransactionFeatures
+    load: dict[str, Any]
+    source: ScanSource
+
+
+@contextmanager
+def _connection(
+    memory_limit: str | None, threads: int | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    spill = tempfile.mkdtemp(prefix="segmint-spill-")
+    con = duckdb.connect()
+    try:
+        # With the ICU extension zoned times must be read in UTC; without it they are.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"SET temp_directory = {literal(spill)}")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _utf8_copy(source: ScanSource, folder: Path) -> Path | None:
+    """A UTF-8 copy of a text file in another encoding (None when already UTF-8)."""
+    encoding = source.sample.details.get("encoding", "utf-8")
+    if source.fmt == "parquet" or encoding in ("utf-8", "utf-8-sig"):
+        return None
+    target = folder / "utf8.csv"
+    for attempt in [encoding] if encoding != "cp1252" else ["cp1252", "latin-1"]:
+        decoder = codecs.getincrementaldecoder(attempt)()
+        try:
+            with (
+                source.path.open("rb") as raw,
+                target.open("w", encoding="utf-8", newline="") as out,
+            ):
+                while chunk := raw.read(1 << 22):
+                    out.write(decoder.decode(chunk))
+                out.write(decoder.decode(b"", final=True))
+            return target
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(f"{source.path}: cannot decode the file as {encoding}")
+
+
+def stream_features(
+    source: ScanSource,
+    spec: FeatureSpec,
+    *,
+    as_of: Any = None,
+    today: Any = None,
+    families: tuple[str, ...] = FAMILIES,
+    progress: Progress | None = None,
+    memory_limit: str | None = "1GB",
+    threads: int | None = None,
+) -> StreamResult:
+    """Compute the customer features of a file without loading it into memory.
+
+    Parameters
+    ----------
+    source : ScanSource
+        From :func:`read_sample`.
+    spec : FeatureSpec
+        With every column named (see :func:`segmint.features.spec_from_roles`).
+    as_of, today, families, progress
+        As for :func:`segmint.features.compute_features`.
+    memory_limit : str, optional
+        DuckDB's memory limit (``"1GB"``); beyond it DuckDB spills to a temporary folder.
+    threads : int, optional
+        DuckDB threads (default: one per core).
+
+    Returns
+    -------
+    StreamResult
+    """
+    for col in spec.used_columns():
+        if col not in source.names:
+            raise DataError(f"{source.path}: column {col!r} not found")
+    _check_roles(source, spec)
+    with tempfile.TemporaryDirectory(prefix="segmint-scan-") as tmp:
+        data_path = _utf8_copy(source, Path(tmp))
+        current = source
+        for _ in range(3):
+            with _connection(memory_limit, threads) as con:
+                try:
+                    con.execute(current.view_sql(spec, data_path))
+                    result = compute_features(
+                        con, spec, as_of=as_of, today=today, families=families,
+                        source=str(source.path), progress=progress,
+                    )  # fmt: skip
+                except duckdb.Error as exc:
+                    raise InputFileError(
+                        f"{source.path}: cannot read the file ({_one_line(exc)})"
+                    ) from exc
+                revised = _revise(current, spec, result.checks, con, data_path)
+            if revised is None:
+                return StreamResult(result, _load_details(current, spec, result), current)
+            current = revised
+    raise DataError(f"{source.path}: the column types could not be settled")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _check_roles(source: ScanSource, spec: FeatureSpec) -> None:
+    """The roles must have the types the in-memory path requires (DataError otherwise)."""
+    assert spec.time is not None
+    if source.rules[spec.time].kind != "datetime" and source.is_text(spec.time):
+        raise DataError(f"{source.path}: column {spec.time!r} is not a date/time column")
+    for role in _NUMBER_ROLES:
+        col = getattr(spec, role)
+        if col is not None and source.rules[col].kind == "text" and source.is_text(col):
+            raise DataError(f"{source.path}: column {col!r} ({role}) is not numeric")
+
+
+def _revise(
+    source: ScanSource,
+    spec: FeatureSpec,
+    checks: dict[str, int],
+    con: duckdb.DuckDBPyConnection,
+    data_path: Path | None,
+) -> ScanSource | None:
+    """A source with the decisions the whole file calls for, or None when they held."""
+    rules = dict(source.rules)
+    for role in _TEXT_ROLES:
+        col = getattr(spec, role)
+        if col is None or not source.is_text(col):
+            continue
+        if checks.get(f"chk_{role}_text", 0):
+            rules[col] = Rule("text")
+        elif checks.get(f"chk_{role}_frac", 0):
+            rules[col] = Rule("float")
+    for role in _NUMBER_ROLES:
+        col = getattr(spec, role)
+        if col is None or not checks.get(f"chk_{role}_text", 0):
+            continue
+        if source.is_text(col) and source.delimiter != "," and rules[col].kind != "decimal_comma":
+            rules[col] = Rule("decimal_comma")
+        else:
+            raise DataError(_bad_values(source, con, col, f"chk_{role}_text", data_path, "numbers"))
+    assert spec.time is not None
+    bad = checks.get("chk_time_bad", 0)
+    if bad and source.is_text(spec.time):
+        rules[spec.time] = _settle_dates(source, spec.time, con, data_path)
+    if rules == source.rules:
+        return None
+    return replace(source, rules=rules)
+
+
+def _settle_dates(
+    source: ScanSource, col: str, con: duckdb.DuckDBPyConnection, data_path: Path | None
+) -> Rule:
+    """io's choice on the whole column: the date format that parses most values."""
+    current = source.rules[col].date_label or "YYYY-MM-DD"
+    candidates = [current]
+    for label, _, orders in _DATE_SHAPES:
+        for order in orders:
+            if order == "ymd":
+                name = label
+            else:
+                a, b = ("DD", "MM") if order == "dmy" else ("MM", "DD")
+                name = f"{a}{label}{b}{label}YYYY"
+            if name not in candidates:
+                candidates.append(name)
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE ({_date_parser('t', c)}) IS NOT NULL)" for c in candidates
+    )
+    row = con.execute(
+        f"SELECT count(t), {counts} FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)})"
+    ).fetchone()
+    assert row is not None
+    present, parsed = int(row[0]), [int(v) for v in row[1:]]
+    best = max(range(len(candidates)), key=lambda i: (parsed[i], i == 0))
+    if parsed[best] < 0.9 * present:
+        raise DataError(
+            f"{source.path}: column {col!r}: only {parsed[best]:,} of {present:,} values are dates "
+            f"in one format; it is not a date/time column"
+        )
+    return Rule("datetime", candidates[best])
+
+
+def _bad_values(
+    source: ScanSource,
+    con: duckdb.DuckDBPyConnection,
+    col: str,
+    flag: str,
+    data_path: Path | None,
+    what: str,
+) -> str:
+    row = con.execute(
+        f"SELECT t FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)}) "
+        "WHERE t IS NOT NULL AND TRY_CAST(t AS DOUBLE) IS NULL LIMIT 1"
+    ).fetchone()
+    example = f" (e.g. {row[0]!r})" if row else ""
+    return f"{source.path}: column {col!r} has values that are not {what}{example}"
+
+
+def _load_details(
+    source: ScanSource, spec: FeatureSpec, result: TransactionFeatures
+) -> dict[str, Any]:
+    """``read_table``'s details, for the whole file: the sample's, with full-file counts."""
+    details = dict(source.sample.details)
+    details["rows_read"] = int(result.account.get("rows_read", 0))
+    details["streamed"] = True
+    details["typed_on_sample"] = not source.whole
+    assert spec.time is not None
+    rule = source.rules[spec.time]
+    if rule.kind == "datetime" and rule.date_label:
+        details["date_formats"] = {**details.get("date_formats", {}), spec.time: rule.date_label}
+    unparseable = dict(details.get("unparseable", {}))
+    bad = result.checks.get("chk_time_bad", 0)
+    if bad:
+        first = unparseable.get(spec.time, {})
+        unparseable[spec.time] = {
+            "count": bad,
+            "first_line": first.get("first_line") if source.whole or first else None,
+            "first_value": first.get("first_value"),
+        }
+    else:
+        unparseable.pop(spec.time, None)
+    details["unparseable"] = unparseable
+    return details
+
+
+def sample_frame(source: ScanSource) -> pd.DataFrame:
+    """The typed sample (for detecting roles and PII)."""
+    return source.sample.frame

@@ -1,0 +1,187 @@
+"""Streaming a file through DuckDB gives exactly what reading it into memory gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from segmint import scan
+from segmint.datasets import write_transactions
+from segmint.errors import DataError
+from segmint.features import FAMILIES, detect_roles, frame_features, spec_from_roles
+from segmint.features.engine import TransactionFeatures
+from segmint.io import read_table
+from segmint.scan import read_sample, stream_features
+
+TODAY = dt.date(2026, 1, 1)
+
+
+def in_memory(path: Path, **kwargs: object) -> TransactionFeatures:
+    loaded = read_table(path)
+    spec = spec_from_roles(loaded.frame, detect_roles(loaded.frame, kind="transactions"))
+    return frame_features(loaded.frame, spec, families=FAMILIES, today=TODAY, **kwargs)  # type: ignore[arg-type]
+
+
+def streamed(path: Path, **kwargs: object) -> scan.StreamResult:
+    source = read_sample(path)
+    spec = spec_from_roles(
+        source.sample.frame, detect_roles(source.sample.frame, kind="transactions")
+    )
+    return stream_features(
+        source, spec, families=FAMILIES, today=TODAY, memory_limit="256MB", **kwargs
+    )  # type: ignore[arg-type]
+
+
+def assert_same(memory: TransactionFeatures, stream: TransactionFeatures) -> None:
+    pd.testing.assert_frame_equal(memory.features, stream.features, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(memory.excluded, stream.excluded)
+    assert memory.quality is not None and stream.quality is not None
+    pd.testing.assert_frame_equal(memory.quality, stream.quality, check_exact=False, rtol=1e-9)
+    a, b = dict(memory.account), dict(stream.account)
+    a.pop("timings_seconds")
+    b.pop("timings_seconds")
+    assert a == b
+    assert memory.spec == stream.spec
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("generated")
+    paths = {}
+    for suffix in ("csv", "parquet"):
+        paths[suffix] = root / f"log.{suffix}"
+        write_transactions(paths[suffix], 400, seed=7, chunk_customers=150)
+    return paths
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_generator_log_streamed_equals_in_memory(generated: dict[str, Path], suffix: str) -> None:
+    path = generated[suffix]
+    result = streamed(path)
+    assert_same(in_memory(path), result.features)
+    assert result.load["rows_read"] == len(pd.read_parquet(generated["parquet"]))
+    assert result.features.spec is not None and result.features.spec.channel == "Channel"
+
+
+def test_as_of_streamed_equals_in_memory(generated: dict[str, Path]) -> None:
+    path = generated["parquet"]
+    assert_same(in_memory(path, as_of="2024-06-30"), streamed(path, as_of="2024-06-30").features)
+
+
+def test_european_latin1_file(tmp_path: Path) -> None:
+    lines = [
+        "customer;order;date;product;quantity;price",
+        " 0042 ;B1;03.02.2024 10:15;Käse;2;3,50",
+        "0042;B1;03.02.2024 10:15;Brötchen;10;0,45",
+        "",
+        "0042;B2;17.02.2024 09:00;Käse;1;1.203,50",
+        "0107;B3;05.01.2024 18:30;Wein;3;12,00",
+        "0107;B4;NA;Wein;1;12,00",
+        "0107;C5;06.01.2024 08:00;Wein;-1;12,00",
+        "0999;B6;31.13.2024 08:00;Wein;1;12,00",
+    ]
+    lines += [f"0107;D{i};{i + 10:02d}.03.2024 12:00;Tee;1;2,50" for i in range(10)]
+    path = tmp_path / "bestellungen.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    result = streamed(path)
+    assert_same(in_memory(path), result.features)
+    rows = result.features.features.set_index("customer_id")
+    assert list(rows.index) == ["0042", "0107"]  # ids keep their zeros, spaces stripped
+    assert rows.loc["0042", "monetary"] == pytest.approx(2 * 3.5 + 10 * 0.45 + 1203.5)
+    assert rows.loc["0107", "frequency"] == 1 + 10
+    assert result.load["encoding"] == "cp1252" and result.load["delimiter"] == ";"
+    assert result.load["date_formats"] == {"date": "DD.MM.YYYY"}
+    assert result.features.account["rows_with_unparseable_time"] == 2  # NA and 31.13.
+    assert result.features.excluded.to_dict("records")[0]["reason"] == "no_valid_dates"
+
+
+def test_decisions_revised_when_the_rest_of_the_file_disagrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample sees numeric ids, integer prices and ambiguous day/month dates; later
+    rows bring a text id, decimal commas and month-first dates: read_table's whole-file
+    decisions are reproduced by a second pass."""
+    lines = ["customer;order;date;amount"]
+    for i in range(1, 6):
+        lines.append(f"{i};o{i};0{i}/0{i}/2024 10:00;{i}")
+    for i in range(6, 16):
+        lines.append(f"{i % 4 + 1};p{i};01/{i + 10}/2024 12:00;{i},5")
+    lines.append("X9;q1;02/20/2024 08:00;3")
+    path = tmp_path / "later.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 120)
+    source = read_sample(path)
+    assert not source.whole
+    assert (
+        source.rules["customer"].kind == "int" and source.rules["date"].date_label == "DD/MM/YYYY"
+    )
+    result = streamed(path)
+    assert result.source.rules["customer"].kind == "text"
+    assert result.source.rules["amount"].kind == "decimal_comma"
+    assert result.source.rules["date"].date_label == "MM/DD/YYYY"
+    assert result.load["date_formats"] == {"date": "MM/DD/YYYY"}
+    assert_same(in_memory(path), result.features)
+    assert "X9" in set(result.features.features["customer_id"])
+
+
+def test_fractional_ids_beyond_the_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["client,when,amount"] + [f"{i % 3 + 1},2024-01-{i + 1:02d},{i}.25" for i in range(12)]
+    lines.append("2.5,2024-02-01,4.0")
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 80)
+    result = streamed(path)
+    assert result.source.rules["client"].kind == "float"
+    assert_same(in_memory(path), result.features)
+    assert set(result.features.features["customer_id"]) == {"1.0", "2.0", "3.0", "2.5"}
+
+
+def test_parquet_native_types(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "CustomerID": [12346.0, 12346.0, None, 777.0],
+            "InvoiceDate": pd.to_datetime(
+                ["2024-01-01 10:00", "2024-01-03 11:00", "2024-01-04 00:00", "2024-01-02 00:00"]
+            ).tz_localize("Europe/Paris"),
+            "Quantity": [1, 2, 3, 4],
+            "UnitPrice": [1.5, 2.0, 3.0, 4.0],
+        }
+    )
+    path = tmp_path / "native.parquet"
+    frame.to_parquet(path)
+    result = streamed(path)
+    assert_same(in_memory(path), result.features)
+    rows = result.features.features.set_index("customer_id")
+    assert list(rows.index) == ["12346", "777"]
+    assert result.features.account["as_of"] == "2024-01-04"  # 11:00 Paris is 10:00 UTC
+
+
+def test_non_numeric_values_in_a_value_column_are_a_data_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ["customer,when,amount"] + [f"c{i % 2},2024-01-{i + 1:02d},{i}" for i in range(10)]
+    lines.append("c1,2024-02-01,lots")
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 60)
+    with pytest.raises(
+        DataError, match=r"column 'amount' has values that are not numbers \(e.g. 'lots'\)"
+    ):
+        streamed(path)
+
+
+def test_unparseable_dates_beyond_the_sample_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = ["customer,when,amount"] + [f"c{i % 2},2024-01-{i + 1:02d},{i}" for i in range(20)]
+    lines.append("c1,someday,5")
+    path = tmp_path / "dates.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 100)
+    result = streamed(path)
+    assert result.features.account["rows_with_unparseable_time"] == 1
+    assert result.load["unparseable"]["when"]["count"] == 1
+    assert_same(in_memory(path), result.features)
