@@ -27,7 +27,10 @@ from typer.testing import CliRunner, Result
 from segmint import __version__
 from segmint.cli import app
 
-OUTPUTS = {"segments.csv", "excluded.csv", "profiles.csv", "summary.json", "report.html", "model"}
+OUTPUTS = {
+    "segments.csv", "excluded.csv", "profiles.csv", "profiles.json", "summary.json", "report.html",
+    "charts.json", "model",
+}  # fmt: skip
 SEGMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
 ROWS = 10 * 12 + 10 * 1 + 10 * 4 + 2  # lines of write_transactions
 

@@ -126,6 +126,15 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
     rows_without_id = summary["data"].get("rows_without_customer_id", 0)
     if rows_without_id and summary["input_kind"] == "transactions":
         out_console.print(f"  {rows_without_id:,} rows have no customer id and cannot be attributed", markup=False)
+    if summary.get("outcome"):
+        out_console.print(f"  outcome: {summary['outcome']['conclusion']}", markup=False)
+    if summary.get("comparison"):
+        ks = summary["comparison"]["ks"]
+        out_console.print(
+            f"  compared k = {ks[0]}..{ks[-1]} side by side (report: Comparing k); "
+            f"`segmint fit ... --out {out_dir} --k N` reuses a candidate",
+            markup=False,
+        )
     out_console.print(f"Outputs in {out_dir}/ (segments.csv, profiles.csv, summary.json, model/)", markup=False)
     out_console.print(f"Report: {out_dir / 'report.html'}", markup=False)
 
@@ -142,6 +151,8 @@ def fit(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD).")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Column never used as a feature (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to standard output.")] = False,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Column reported per segment (rate or mean), never a feature.")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Fit and profile every k of the range side by side.")] = False,
     workspace: Annotated[str | None, typer.Option("--workspace", help="Record the run and model in this workspace.")] = None,
     db: DbOpt = None,
     query: QueryOpt = None,
@@ -178,6 +189,8 @@ def fit(
                 exclude=tuple(exclude or ()),
                 seed=seed,
                 progress=progress,
+                outcome=outcome,
+                compare=compare,
             )
         if as_json:
             sys.stdout.write(json.dumps(run.summary, indent=2, default=str) + "\n")
@@ -265,3 +278,4 @@ def main() -> None:
 
 
 from segmint import cli_workspace as _cli_workspace  # noqa: E402  registers the workspace commands
+from segmint import cli_report as _cli_report  # noqa: E402  registers `segmint report`

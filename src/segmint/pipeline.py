@@ -28,6 +28,9 @@ from segmint.features.rfm import transaction_features
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
 from segmint.model import KSpec, fit_kmeans, nearest_centers
 from segmint.prepare import Preparation, fit_preparation
+from segmint.compare import ReusedCandidate
+from segmint.display import model_html, result_html
+from segmint.outcome import customer_outcome, outcome_overlay
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
 
 SCHEMA_VERSION = 1
@@ -194,6 +197,9 @@ class SegmentationModel:
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
+    def _repr_html_(self) -> str:
+        return model_html(self)
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -237,18 +243,10 @@ class SegmentationResult:
 
     def profiles_table(self) -> pd.DataFrame:
         """One row per segment (what ``profiles.csv`` holds)."""
-        return profiles_table(self.profiles)
+        return profiles_table(self.profiles, self.summary.get("outcome"))
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{p.id}</td><td>{p.name}</td><td>{p.size:,}</td><td>{p.share:.1%}</td></tr>"
-            for p in self.profiles
-        )
-        return (
-            f"<p>segmint: {self.summary['n_customers']:,} customers in {self.model.k} segments "
-            f"({self.summary['n_excluded']:,} excluded)</p>"
-            f"<table><tr><th>id</th><th>name</th><th>customers</th><th>share</th></tr>{rows}</table>"
-        )
+        return result_html(self.summary, self.profiles)
 
 
 def segment(
@@ -262,6 +260,8 @@ def segment(
     random_state: int | None = 0,
     source: str = "data",
     roles: ColumnRoles | None = None,
+    outcome: str | None = None,
+    reuse: ReusedCandidate | None = None,
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -287,6 +287,13 @@ def segment(
         Use these column roles instead of detecting them (a refresh derives features
         exactly as the model it replaces did); ``customer_col`` and ``input_kind`` are
         then ignored.
+    outcome : str, optional
+        A column never used to form segments whose rate or mean per segment is reported,
+        with confidence intervals and a test across segments (``summary["outcome"]``;
+        see :mod:`segmint.outcome`).
+    reuse : ReusedCandidate, optional
+        A saved candidate of ``fit --compare`` (:mod:`segmint.compare`): used instead of
+        fitting k-means when the prepared matrix is the one it was fitted on.
 
     Returns
     -------
@@ -303,16 +310,23 @@ def segment(
             raise UsageError(
                 f"{source}: --exclude column {col!r} not found (columns: {', '.join(map(str, frame.columns))})"
             )
+    if outcome is not None and outcome not in frame.columns:
+        raise UsageError(f"{source}: --outcome column {outcome!r} not found")
     table = customer_table(frame, roles, source=source, as_of=as_of)
     customers = table.frame
     if len(customers) == 0:
         raise DataError(f"{source}: no customer could be segmented ({len(table.excluded)} excluded)")
-    feature_exclude = ("customer_id", *exclude)
+    feature_exclude = ("customer_id", *exclude, *([outcome] if outcome else []))
     preparation = fit_preparation(customers, exclude=feature_exclude, source=source)
     matrix, _ = preparation.transform(customers)
-    fitted = fit_kmeans(matrix, k, random_state=random_state)
+    fitted = reuse.fit(matrix) if reuse is not None else None
+    if fitted is None:
+        fitted = fit_kmeans(matrix, k, random_state=random_state)
     values = profile_frame(customers, preparation)
-    profiles = segment_profiles(values, fitted.labels, fitted.confidence, len(fitted.centers))
+    profiles = segment_profiles(
+        values, fitted.labels, fitted.confidence, len(fitted.centers),
+        matrix=matrix, centers=fitted.centers, ids=customers["customer_id"],
+    )  # fmt: skip
     segments = [
         {"id": p.id, "name": p.name, "action": p.action, "size": p.size, "share": round(p.share, 6)}
         for p in profiles
@@ -358,6 +372,13 @@ def segment(
         "model_fingerprint": model.fingerprint(),
         "random_state": random_state,
     }
+    if outcome is not None:
+        known = (
+            customers[outcome]
+            if outcome in customers.columns
+            else customer_outcome(frame, roles, customers["customer_id"], outcome, source=source)
+        )
+        summary["outcome"] = outcome_overlay(known, fitted.labels, names, column=outcome).to_dict()
     return SegmentationResult(
         model=model,
         assignments=assignments,

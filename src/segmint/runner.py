@@ -23,12 +23,16 @@ import pandas as pd
 from segmint.artifacts import load_model, save_model
 from segmint.errors import ModelError, UsageError
 from segmint.io import LoadedTable, read_table, write_table
-from segmint.model import KSpec
+from segmint.model import KSpec, parse_k
 from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
 from segmint.report import render_report
+from segmint.rundir import build_extras, read_previous, write_extras
 
 Progress = Callable[[str], None]
-OUTPUT_FILES = ("segments.csv", "excluded.csv", "profiles.csv", "summary.json", "report.html", "model")
+OUTPUT_FILES = (
+    "segments.csv", "excluded.csv", "profiles.csv", "profiles.json", "summary.json", "report.html",
+    "charts.json", "model",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ def fit_file(
     seed: int = 0,
     progress: Progress = _noop,
     on_result: Callable[[SegmentationResult, LoadedTable], SegmentationResult] | None = None,
+    outcome: str | None = None,
+    compare: bool = False,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -64,9 +70,14 @@ def fit_file(
     ``report.html`` and ``model/``. See :func:`segmint.segment` for the parameters.
     ``data`` may also be an already loaded table (e.g. from a database); ``on_result``
     may replace the result before anything is written (a workspace gives it stable ids).
+    ``outcome`` is reported per segment, never used as a feature; ``compare`` fits and
+    profiles every k of the range side by side (see :mod:`segmint.rundir` for the files,
+    the names a person gave that are re-applied, and the reuse of saved candidates).
     """
     out = Path(out_dir)
     _check_output_dir(out)
+    compare_ks = _compare_ks(k) if compare else None
+    previous = read_previous(out) if (out / "summary.json").is_file() else None
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -85,24 +96,32 @@ def fit_file(
         exclude=exclude,
         random_state=seed,
         source=loaded.source,
+        outcome=outcome,
+        reuse=previous.reuse_for(k, seed) if previous is not None else None,
     )
     if on_result is not None:
         result = on_result(result, loaded)
     timings["segment"] = time.perf_counter() - t0
+    result, extras = build_extras(result, seed=seed, compare_ks=compare_ks, previous=previous)
+    timings["profiles_and_charts"] = time.perf_counter() - t0 - timings["segment"]
 
     progress("writing outputs")
     t0 = time.perf_counter()
     summary = dict(result.summary)
     summary["load"] = {"format": loaded.format, **loaded.details}
     summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    summary["outputs"] = list(OUTPUT_FILES)
+    summary["outputs"] = list(OUTPUT_FILES) + (["candidates"] if extras.centers else [])
+    if extras.comparison:
+        summary["comparison"] = extras.comparison
 
     def write(folder: Path) -> None:
         write_table(result.assignments, folder / "segments.csv")
         write_table(result.excluded, folder / "excluded.csv")
         write_table(result.profiles_table(), folder / "profiles.csv")
         save_model(result.model, folder / "model")
-        (folder / "report.html").write_text(render_report(summary, result.profiles), encoding="utf-8")
+        write_extras(folder, result, summary, extras)
+        report = render_report(summary, result.profiles, extras.exhibits)
+        (folder / "report.html").write_text(report, encoding="utf-8")
         timings["write"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         summary["timings_seconds"] = {key: round(value, 3) for key, value in timings.items()}
@@ -110,6 +129,14 @@ def fit_file(
 
     _write_folder_atomically(out, write)
     return FitRun(out_dir=out, result=result, summary=summary)
+
+
+def _compare_ks(k: KSpec) -> list[int]:
+    """The ks ``--compare`` fits: the range (or auto's 2..10); a fixed k is a usage error."""
+    mode, (low, high) = parse_k(k)
+    if mode == "fixed":
+        raise UsageError(f"--compare needs a range of k (e.g. --k 3-7), not a single k = {low}")
+    return list(range(low, high + 1))
 
 
 def _check_output_dir(out: Path) -> None:

@@ -1,160 +1,116 @@
-"""Render ``report.html`` from a run's summary and segment profiles.
+"""Render ``report.html``: one self-contained page that works offline and prints.
 
-The page embeds plotly.js once (no network request) and draws: segment sizes, how k
-was chosen (WCSS with the knee marked, silhouette by k), and a heatmap of standardised
-segment means; then one card per segment and the preparation decisions.
+plotly.js is embedded once (``get_plotlyjs``); every chart is a Plotly figure with its
+data inline; nothing is fetched from the network (no fonts, no CDN, no MathJax). The
+page reads at 1280 x 800 (one column of charts, cards in a grid) and prints on A4
+landscape (charts are resized before printing and never cut across pages).
+
+Sections, in order: overview (counts, why k, excluded and why, data quality); the
+segments (one card each); the outcome overlay (with ``--outcome``); how segments differ
+(sizes, 2-D maps, radar, heatmap, box plots); how good the segmentation is (k-selection
+indices, silhouettes, confidence, stability, dendrogram); the comparison of candidate ks
+(with ``--compare``); the data before clustering (distributions, correlation, feature
+catalogue); the full profiles; the preparation decisions.
+
+The report is drawn from ``summary.json``, the segment profiles and the chart data
+(:class:`segmint.explain.Exhibits`), so it can be re-rendered from a run folder alone
+(``segmint report``, ``segmint rename``).
 """
 
 from __future__ import annotations
 
-import html
-import math
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from segmint.profile import SegmentProfile, humanise
+from segmint.explain import Exhibits
+from segmint.profile import SegmentProfile
+from segmint.report import cards, charts, comparison, overview, quality
+from segmint.report.common import e, note
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;background:#f7f8fa}
-main{max-width:1180px;margin:0 auto;padding:24px}
-h1{font-size:1.6rem;margin:0 0 4px} h2{font-size:1.2rem;margin:28px 0 8px}
-.muted{color:#52606d}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:14px}
-.card{background:#fff;border:1px solid #d9e2ec;border-radius:8px;padding:14px}
-.card h3{margin:0 0 6px;font-size:1.05rem}.card .size{font-weight:600}
-.kpis{display:flex;flex-wrap:wrap;gap:18px;background:#fff;border:1px solid #d9e2ec;border-radius:8px;padding:14px}
-.kpis div{min-width:130px}.kpis b{display:block;font-size:1.3rem}
-table{border-collapse:collapse;background:#fff;font-size:.85rem}td,th{border:1px solid #d9e2ec;padding:4px 8px;text-align:right}
-th:first-child,td:first-child{text-align:left}.chart{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:10px 0;padding:6px}
-.caption{font-size:.85rem;color:#52606d;margin:2px 8px 8px}ul{margin:4px 0 0 18px;padding:0}
-@media print{.chart{break-inside:avoid}.card{break-inside:avoid}body{background:#fff}}
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2933;
+background:#f5f7fa;line-height:1.45;font-size:15px}
+header.top{background:#1f2933;color:#fff;padding:14px 24px}
+header.top h1{margin:0;font-size:1.45rem}header.top p{margin:2px 0 0;color:#cbd2d9}
+nav{position:sticky;top:0;z-index:10;background:#fff;border-bottom:1px solid #d9e2ec;
+padding:6px 24px;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:.88rem}
+nav a{color:#0b69a3;text-decoration:none}nav a:hover{text-decoration:underline}
+main{max-width:1200px;margin:0 auto;padding:12px 24px 48px}
+h2{font-size:1.3rem;margin:30px 0 8px;padding-top:8px;border-top:2px solid #d9e2ec}
+section{scroll-margin-top:40px}
+h3{font-size:1.05rem;margin:16px 0 6px}h4{font-size:.92rem;margin:10px 0 4px}
+.muted{color:#52606d}.small{font-size:.8rem}
+.kpis{display:flex;flex-wrap:wrap;gap:14px;background:#fff;border:1px solid #d9e2ec;
+border-radius:8px;padding:12px 16px}
+.kpis div{min-width:150px}.kpis b{display:block;font-size:1.35rem}
+.two{display:grid;grid-template-columns:1fr 1fr;gap:20px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
+.card{background:#fff;border:1px solid #d9e2ec;border-radius:8px;padding:12px 14px}
+.card h3{margin:0;font-size:1.12rem;display:inline}.card ul{margin:2px 0 0 16px;padding:0}
+.card li{margin:1px 0;font-size:.88rem}.card .size{font-weight:600;margin:4px 0}
+.badge{display:inline-block;margin-left:8px;font-size:.72rem;color:#52606d;background:#eef2f6;
+border-radius:10px;padding:1px 8px;vertical-align:middle}
+.sentence{margin:6px 0}.action{background:#f0f7ee;border-left:4px solid #3f9142;padding:6px 10px;
+margin:8px 0;font-size:.9rem}
+.outcome{background:#fff8e6;border-left:4px solid #e69f00;padding:4px 10px;font-size:.9rem}
+.confidence,.examples{font-size:.82rem;margin:6px 0}.spark{vertical-align:middle;fill:#0072B2}
+table{border-collapse:collapse;background:#fff;font-size:.84rem}
+td,th{border:1px solid #d9e2ec;padding:4px 8px;text-align:right;vertical-align:top}
+th:first-child,td:first-child,td.text,th.text{text-align:left}
+table.mini{margin-top:8px;font-size:.8rem}.table-wrap{overflow-x:auto;max-width:100%}
+.chart{background:#fff;border:1px solid #d9e2ec;border-radius:8px;margin:12px 0;padding:6px}
+.caption{font-size:.86rem;color:#3e4c59;margin:2px 10px 8px}
+.verdict{font-size:1.05rem}.facts{font-size:.9rem}
+tr.chosen td{background:#fff8e6}.dot{display:inline-block;width:9px;height:9px;border-radius:50%;
+margin:0 4px 0 6px}
+.candidates{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px}
+.candidate{background:#fff;border:1px solid #d9e2ec;border-radius:8px;padding:8px}
+.candidate h4{margin:0 0 4px}.candidate ul{list-style:none;margin:0;padding:0}
+.candidate li{padding:2px 6px;margin:3px 0;font-size:.84rem}
+.decisions{columns:2;font-size:.84rem}code{font-size:.82rem}
+@page{size:A4 landscape;margin:10mm}
+@media print{body{background:#fff;font-size:12px}nav{display:none}main{max-width:none;padding:0}
+.chart,.card,.candidate,table,.kpis{break-inside:avoid}h2{break-after:avoid}
+.two{grid-template-columns:1fr 1fr}header.top{background:#fff;color:#1f2933;padding:0}
+header.top p{color:#52606d}}
 """
 
+_SCRIPT = """
+(function(){function resize(){if(!window.Plotly)return;
+document.querySelectorAll('.js-plotly-plot').forEach(function(d){Plotly.Plots.resize(d);});}
+window.addEventListener('beforeprint',resize);
+if(window.matchMedia){window.matchMedia('print').addEventListener('change',resize);}})();
+"""
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _number(value: float) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:,.1f}"
-    return f"{value:,.2f}"
-
-
-def _figure(fig: go.Figure, caption: str, div_id: str) -> str:
-    fig.update_layout(margin={"l": 50, "r": 20, "t": 40, "b": 40}, height=360, template="plotly_white")
-    body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config={"displaylogo": False})
-    return f'<div class="chart" data-chart="{div_id}">{body}<p class="caption">{_e(caption)}</p></div>'
-
-
-def _sizes_chart(profiles: list[SegmentProfile]) -> str:
-    fig = go.Figure(
-        go.Bar(
-            x=[p.name for p in profiles],
-            y=[p.size for p in profiles],
-            text=[f"{p.share:.1%}" for p in profiles],
-            textposition="outside",
-        )
-    )
-    fig.update_layout(title="Customers per segment", yaxis_title="customers")
-    return _figure(fig, "Bar height is the number of customers in each segment; the label is its share.", "chart-sizes")
+_NAV = (
+    ("overview", "Overview"),
+    ("segments", "Segments"),
+    ("outcome", "Outcome"),
+    ("differences", "How they differ"),
+    ("quality", "How good"),
+    ("comparison", "Comparing k"),
+    ("data", "The data"),
+    ("profiles", "Profiles"),
+    ("preparation", "Preparation"),
+)
 
 
-def _selection_chart(selection: dict[str, Any]) -> str:
-    scores = selection.get("scores") or []
-    if len(scores) < 2:
-        return ""
-    ks = [s["k"] for s in scores]
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=ks, y=[s["wcss"] for s in scores], name="within-cluster sum of squares", mode="lines+markers"))
-    sil = [(s["k"], s["silhouette"]) for s in scores if s["silhouette"] is not None]
-    fig.add_trace(
-        go.Scatter(x=[k for k, _ in sil], y=[v for _, v in sil], name="silhouette", mode="lines+markers", yaxis="y2")
-    )
-    if selection.get("knee"):
-        fig.add_vline(
-            x=selection["knee"], line_dash="dot", annotation_text=f"knee k = {selection['knee']}",
-            annotation_position="bottom right",
-        )
-    fig.add_vline(
-        x=selection["k"], line_color="#c0392b", annotation_text=f"chosen k = {selection['k']}",
-        annotation_position="top right",
-    )
-    fig.update_layout(
-        title="Choosing the number of segments",
-        xaxis_title="k",
-        yaxis_title="WCSS",
-        yaxis2={"title": "silhouette", "overlaying": "y", "side": "right"},
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return _figure(
-        fig,
-        "WCSS falls as k grows; the knee is where extra segments stop paying off. Higher silhouette means better separated segments.",
-        "chart-selection",
-    )
+def _as_dict(exhibits: Exhibits | dict[str, Any] | None) -> dict[str, Any]:
+    if exhibits is None:
+        return {}
+    if isinstance(exhibits, Exhibits):
+        return exhibits.to_dict()
+    return dict(exhibits)
 
 
-def _heatmap(profiles: list[SegmentProfile]) -> str:
-    if not profiles or not profiles[0].std_diffs:
-        return ""
-    features = list(profiles[0].std_diffs)
-    z = [[p.std_diffs[f] for f in features] for p in profiles]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z, x=[humanise(f) for f in features], y=[p.name for p in profiles],
-            colorscale="RdBu", reversescale=True, zmid=0, colorbar={"title": "sd"},
-        )
-    )  # fmt: skip
-    fig.update_layout(title="How each segment differs from the average customer")
-    return _figure(
-        fig,
-        "Each cell is the segment's mean minus the population mean, in standard deviations: red above average, blue below.",
-        "chart-heatmap",
-    )
-
-
-def _card(p: SegmentProfile) -> str:
-    keys = list(p.medians)[:6]
-    numbers = "".join(f"<li>{_e(humanise(f))}: median {_number(p.medians[f])}</li>" for f in keys)
-    diffs = "".join(
-        f"<li>{_e(d.phrase())} ({d.std_diff:+.2f} sd)</li>" for d in p.differentiators
-    )
-    return (
-        f'<div class="card" data-segment="{p.id}"><h3>{_e(p.name)}</h3>'
-        f'<div class="size">{p.size:,} customers · {p.share:.1%}</div>'
-        f'<div class="muted">segment {p.id} · mean confidence {p.mean_confidence:.2f}</div>'
-        f"<p><b>Action:</b> {_e(p.action)}</p>"
-        f"<b>Key numbers</b><ul>{numbers}</ul><b>Sets them apart</b><ul>{diffs}</ul></div>"
-    )
-
-
-def _profile_table(profiles: list[SegmentProfile]) -> str:
-    features = list(profiles[0].means) if profiles else []
-    head = "".join(f"<th>{_e(p.name)}</th>" for p in profiles)
-    rows = "".join(
-        f"<tr><td>{_e(humanise(f))} (mean / median)</td>"
-        + "".join(f"<td>{_number(p.means[f])} / {_number(p.medians[f])}</td>" for p in profiles)
-        + "</tr>"
-        for f in features
-    )
-    return f"<table><tr><th>feature</th>{head}</tr>{rows}</table>"
-
-
-def _decisions(summary: dict[str, Any]) -> str:
-    items = []
-    for d in summary.get("preparation", {}).get("decisions", []):
-        details = ", ".join(f"{k}: {v}" for k, v in d.items() if k not in ("column", "action"))
-        items.append(f"<li><b>{_e(d['column'])}</b>: {_e(d['action'])}{' (' + _e(details) + ')' if details else ''}</li>")
-    return f"<ul>{''.join(items)}</ul>"
-
-
-def render_report(summary: dict[str, Any], profiles: list[SegmentProfile]) -> str:
+def render_report(
+    summary: dict[str, Any],
+    profiles: list[SegmentProfile],
+    exhibits: Exhibits | dict[str, Any] | None = None,
+) -> str:
     """The report as one HTML string.
 
     Parameters
@@ -163,38 +119,89 @@ def render_report(summary: dict[str, Any], profiles: list[SegmentProfile]) -> st
         The run's ``summary.json`` content.
     profiles : list of SegmentProfile
         Segment profiles, in segment order.
+    exhibits : Exhibits or dict, optional
+        Chart data (:func:`segmint.explain.build_exhibits`); without it the report shows
+        what the summary and profiles alone allow.
     """
-    excluded = summary.get("excluded_by_reason", {})
-    excluded_text = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in excluded.items()) or "none"
-    selection = summary.get("selection", {})
-    reasons = "".join(f"<li>{_e(r)}</li>" for r in selection.get("reasons", []))
-    data = summary.get("data", {})
-    data_items = "".join(
-        f"<li>{_e(k.replace('_', ' '))}: {_e(f'{v:,}' if isinstance(v, int) else v)}</li>"
-        for k, v in data.items()
-        if not isinstance(v, (list, dict))
+    data = _as_dict(exhibits)
+    sections = [overview.overview_section(summary)]
+    sections.append(cards.cards_section(profiles, summary, data))
+    outcome = summary.get("outcome")
+    if outcome:
+        sections.append(
+            '<section id="outcome"><h2>Outcome by segment</h2>'
+            + charts.outcome_chart(outcome, profiles)
+            + cards.outcome_block(outcome)
+            + "</section>"
+        )
+    tsne = data.get("tsne")
+    differences = (
+        charts.sizes_chart(profiles)
+        + charts.map_chart(data.get("map") or {}, profiles, "chart-map")
+        + (charts.map_chart(tsne, profiles, "chart-tsne") if tsne else "")
+        + charts.radar_chart(data.get("radar") or {}, profiles)
+        + charts.heatmap_chart(profiles)
+        + charts.box_chart(data.get("boxes") or {}, profiles)
     )
+    notes = "".join(note(n) for n in data.get("notes", []))
+    sections.append(
+        f'<section id="differences"><h2>How the segments differ</h2>{notes}{differences}</section>'
+    )
+    selection = summary.get("selection") or {}
+    quality_parts = (
+        quality.selection_charts(selection)
+        + quality.silhouette_chart(data.get("silhouette"), profiles)
+        + charts.confidence_chart(profiles)
+        + quality.stability_charts(summary.get("stability"), profiles)
+        + quality.dendrogram_chart(data.get("dendrogram"))
+    )
+    if not quality_parts:
+        quality_parts = note(
+            "One segment, or a k that was given: there is no comparison of k to draw."
+        )
+    sections.append(
+        '<section id="quality"><h2>How good is this segmentation?</h2>'
+        f"<p><b>Rule:</b> {e(selection.get('rule', ''))}</p>{quality_parts}</section>"
+    )
+    if summary.get("comparison"):
+        sections.append(comparison.comparison_section(summary["comparison"]))
+    sections.append(
+        '<section id="data"><h2>The data before clustering</h2>'
+        + overview.distributions_chart(data.get("distributions") or [])
+        + overview.correlation_chart(data.get("correlation") or {})
+        + "<h3>Feature catalogue</h3>"
+        + (overview.catalogue_table(data.get("catalogue") or []) or note("Not available."))
+        + "</section>"
+    )
+    units = {str(c["feature"]): str(c.get("unit", "")) for c in data.get("catalogue") or []}
+    sections.append(
+        f'<section id="profiles"><h2>Profiles</h2>{cards.profile_table(profiles, units)}</section>'
+    )
+    sections.append(
+        '<section id="preparation"><h2>How the data was prepared</h2>'
+        f"{cards.decisions_list(summary)}</section>"
+    )
+    present = {s.split('id="', 1)[1].split('"', 1)[0] for s in sections if 'id="' in s}
+    nav = "".join(f'<a href="#{key}">{title}</a>' for key, title in _NAV if key in present)
     source_name = Path(str(summary.get("source", ""))).name
-    charts = _sizes_chart(profiles) + _selection_chart(selection) + _heatmap(profiles)
+    k = summary.get("k", len(profiles))
+    subtitle = (
+        f"{summary.get('n_customers', 0):,} customers of {source_name} in {k} segment"
+        f"{'' if k == 1 else 's'} · segmint {summary.get('segmint_version', '')}"
+        + (f" · {summary['created']}" if summary.get("created") else "")
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>segmint report: {_e(source_name)}</title>
+<title>segmint report: {e(source_name)}</title>
 <style>{_STYLE}</style>
 <script>{get_plotlyjs()}</script>
-</head><body><main>
-<h1>Customer segments</h1>
-<p class="muted">{_e(source_name)} · segmint {_e(summary.get('segmint_version', ''))}</p>
-<section id="overview"><h2>Overview</h2>
-<div class="kpis"><div><b>{summary['n_customers']:,}</b>customers segmented</div>
-<div><b>{summary['n_excluded']:,}</b>excluded ({_e(excluded_text)})</div>
-<div><b>{summary['k']}</b>segments ({_e(summary.get('algorithm', ''))})</div>
-<div><b>{_e(summary.get('input_kind', ''))}</b>input</div></div>
-<p><b>Why {summary['k']} segments:</b></p><ul>{reasons}</ul>
-<p><b>Data:</b></p><ul>{data_items}</ul></section>
-<section id="segments"><h2>Segments</h2><div class="cards">{''.join(_card(p) for p in profiles)}</div></section>
-<section id="charts"><h2>Charts</h2>{charts}</section>
-<section id="profiles"><h2>Profiles</h2>{_profile_table(profiles)}</section>
-<section id="preparation"><h2>How the data was prepared</h2>{_decisions(summary)}</section>
-</main></body></html>
+</head><body>
+<header class="top"><h1>Customer segments</h1><p>{e(subtitle)}</p></header>
+<nav>{nav}</nav>
+<main>
+{"".join(sections)}
+</main>
+<script>{_SCRIPT}</script>
+</body></html>
 """
