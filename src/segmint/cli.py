@@ -259,6 +259,24 @@ def demo(
         _print_segments(run.summary, run.out_dir)
 
 
+@app.command()
+def serve(
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace the service serves (created when new).")] = "segmint-workspace",
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; not loopback needs SEGMINT_API_TOKEN.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="Largest upload in MB.")] = 200,
+    debug: Debug = False,
+) -> None:
+    """Serve the JSON API (/api/v1, docs at /docs) and the web app (/) over a workspace."""
+    import os
+
+    from segmint.web.server import run_server
+
+    with _errors(debug):
+        run_server(workspace=workspace, host=host, port=port, api_token=os.environ.get("SEGMINT_API_TOKEN"),
+                   max_upload_bytes=max_upload_mb * 1024 * 1024)  # fmt: skip
+
+
 def _version(value: bool) -> None:
     if value:
         out_console.print(f"segmint {__version__}")
