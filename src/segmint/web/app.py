@@ -58,6 +58,9 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
     )
+    # The bundled Swagger UI (4.x) renders OpenAPI 3.0 documents only; the schema FastAPI
+    # writes reads the same under that label.
+    app.openapi_version = "3.0.3"
     app.state.service = service
     install_error_handlers(app)
     app.include_router(build_router())
