@@ -151,6 +151,14 @@ def _segment_kwargs(params: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def feature_options(model: SegmentationModel) -> dict[str, Any]:
+    """``spec=`` the model's resolved feature spec, when it has one, so new data gets the
+    same features (for :func:`segmint.segment` and :func:`segmint.pipeline.customer_table`)."""
+    getter = getattr(model, "feature_spec", None)
+    spec = getter() if callable(getter) else None
+    return {} if spec is None else {"spec": spec}
+
+
 def fit_into_workspace(
     workspace: str | os.PathLike[str] | Workspace,
     data: LoadedTable,
@@ -214,6 +222,7 @@ def refresh_workspace(
             as_of=as_of,
             source=data.source,
             **_segment_kwargs(champion.params),
+            **feature_options(champion),
         )
         return _record(
             ws,

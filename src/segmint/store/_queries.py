@@ -12,7 +12,7 @@ from segmint.errors import UsageError
 from segmint.io import LoadedTable, write_table
 from segmint.monitor import Migration, MonitorThresholds, migration, monitor
 from segmint.pipeline import customer_table
-from segmint.store._lifecycle import data_fingerprint, with_names
+from segmint.store._lifecycle import data_fingerprint, feature_options, with_names
 from segmint.store._workspace import Workspace
 
 _FILE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -105,7 +105,9 @@ def monitor_workspace(
         seq, reference_run = int(row[0]), str(row[1])
     model = ws.load_model(state.champion)
     reference = ws.features(reference_run)
-    table = customer_table(data.frame, model.roles, source=data.source, as_of=as_of)
+    table = customer_table(
+        data.frame, model.roles, source=data.source, as_of=as_of, **feature_options(model)
+    )
     if len(table.frame) == 0:
         raise UsageError(
             f"{data.source}: no customer could be given features ({len(table.excluded)} excluded)"
