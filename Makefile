@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean postgres chromium
+.PHONY: install demo test lint bench clean postgres chromium bench-service wrk
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python >= 3.11")'
@@ -36,6 +36,17 @@ chromium:
 
 test: $(STAMP) postgres chromium
 	$(BIN)/python -m pytest
+
+# The service's load test drives wrk (Debian package) against `segmint serve` on loopback.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing wrk (Debian package) for the service load test"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; \
+	}
+
+bench-service: $(STAMP) wrk
+	$(BIN)/python benchmarks/bench_service.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

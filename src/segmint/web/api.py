@@ -59,7 +59,7 @@ def get_service(request: Request) -> Service:
 ServiceDep = Annotated[Service, Depends(get_service)]
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """With an API token configured, every API route needs ``Authorization: Bearer <token>``."""
     token = request.app.state.service.settings.api_token
     if token is None:
