@@ -27,7 +27,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("cli")
     log = write_log(folder)
     ws = folder / "ws"
-    fitted = run("fit", log, "--workspace", ws, "--as-of", FIT_AS_OF, "--k", "3", "--out", folder / "out")
+    fitted = run(
+        "fit", log, "--workspace", ws, "--as-of", FIT_AS_OF, "--k", "3", "--out", folder / "out"
+    )
     assert fitted.exit_code == 0, fitted.output
     assert "Recorded run-0001" in fitted.output and "Outputs in" in fitted.output
     refreshed = run("refresh", log, "--workspace", ws)
@@ -36,7 +38,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_fit_with_out_and_workspace_agree(workspace: tuple[Path, Path]) -> None:
-    log, ws = workspace
+    _, ws = workspace
     out = ws.parent / "out"
     labels = pd.read_csv(out / "segments.csv", dtype={"customer_id": str})
     recorded = Workspace(ws).assignments("run-0001")
@@ -92,8 +94,17 @@ def test_monitor_json_exits_zero_on_retrain(workspace: tuple[Path, Path]) -> Non
 
 def test_migration_outputs(workspace: tuple[Path, Path], tmp_path: Path) -> None:
     _, ws = workspace
-    result = run("migration", "--workspace", ws, "--out", tmp_path / "m.csv", "--moved",
-                 tmp_path / "moved.csv", "--html", tmp_path / "m.html")  # fmt: skip
+    result = run(
+        "migration",
+        "--workspace",
+        ws,
+        "--out",
+        tmp_path / "m.csv",
+        "--moved",
+        tmp_path / "moved.csv",
+        "--html",
+        tmp_path / "m.html",
+    )
     assert result.exit_code == 0, result.output
     assert "migration run-0001 → run-0002" in result.output and "(new customers)" in result.output
     matrix = pd.read_csv(tmp_path / "m.csv")
@@ -103,7 +114,9 @@ def test_migration_outputs(workspace: tuple[Path, Path], tmp_path: Path) -> None
     assert core == document["n_both"]
     assert len(pd.read_csv(tmp_path / "moved.csv")) == document["n_moved"]
     assert "sankey" in (tmp_path / "m.html").read_text()
-    same = json.loads(run("migration", "--workspace", ws, "--from", "1", "--to", "latest", "--json").stdout)
+    same = json.loads(
+        run("migration", "--workspace", ws, "--from", "1", "--to", "latest", "--json").stdout
+    )
     assert same["counts"] == document["counts"]
 
 
@@ -112,7 +125,9 @@ def test_rename_export_and_rollback(workspace: tuple[Path, Path], tmp_path: Path
 
     ws = tmp_path / "ws"
     shutil.copytree(workspace[1], ws)
-    renamed = run("rename", "--workspace", ws, "--segment", "2", "--name", "Watch list", "--action", "Call")
+    renamed = run(
+        "rename", "--workspace", ws, "--segment", "2", "--name", "Watch list", "--action", "Call"
+    )
     assert renamed.exit_code == 0 and "-> 'Watch list' (action: Call)" in renamed.output
     exported = run("export", "--workspace", ws, "--to", tmp_path / "labels.csv")
     assert exported.exit_code == 0 and "customers exported to" in exported.output
@@ -139,11 +154,23 @@ def test_assign_with_a_workspace(workspace: tuple[Path, Path], tmp_path: Path) -
         (["refresh", "{log}", "--workspace", "{tmp}/none"], 2, "not a segmint workspace"),
         (["runs", "--workspace", "{tmp}/none"], 2, "not a segmint workspace"),
         (["refresh", "--workspace", "{ws}"], 2, "give a DATA file, or --db URL"),
-        (["refresh", "{log}", "--db", "sqlite://", "--table", "t", "--workspace", "{ws}"], 2, "not both"),
+        (
+            ["refresh", "{log}", "--db", "sqlite://", "--table", "t", "--workspace", "{ws}"],
+            2,
+            "not both",
+        ),
         (["fit", "{log}", "--query", "SELECT 1"], 2, "give --db URL too"),
         (["refresh", "--db", "sqlite://", "--workspace", "{ws}"], 2, "exactly one of --query"),
-        (["refresh", "--db", "nonsense", "--table", "t", "--workspace", "{ws}"], 2, "not a database URL"),
-        (["refresh", "--db", "sqlite://", "--table", "t", "--workspace", "{ws}"], 2, "no table 't'"),
+        (
+            ["refresh", "--db", "nonsense", "--table", "t", "--workspace", "{ws}"],
+            2,
+            "not a database URL",
+        ),
+        (
+            ["refresh", "--db", "sqlite://", "--table", "t", "--workspace", "{ws}"],
+            2,
+            "no table 't'",
+        ),
         (["rollback", "--to", "v7", "--workspace", "{ws}"], 2, "'v7' is not a model version"),
         (["migration", "--from", "9", "--workspace", "{ws}"], 2, "no run '9'"),
         (["export", "--to", "{tmp}/x.xlsx", "--workspace", "{ws}"], 2, ".csv / .parquet"),
@@ -152,7 +179,9 @@ def test_assign_with_a_workspace(workspace: tuple[Path, Path], tmp_path: Path) -
         (["rename", "--segment", "42", "--name", "x", "--workspace", "{ws}"], 2, "no segment 42"),
     ],
 )
-def test_errors(workspace: tuple[Path, Path], tmp_path: Path, args: list[str], code: int, message: str) -> None:
+def test_errors(
+    workspace: tuple[Path, Path], tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
     log, ws = workspace
     filled = [a.format(log=log, ws=ws, tmp=tmp_path) for a in args]
     result = run(*filled)

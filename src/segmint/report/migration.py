@@ -29,6 +29,27 @@ td,th{border:1px solid #d9e2ec;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}
 """
 _NEW = "(new customers)"
+_GREY = "#9aa5b1"
+# Plotly's default qualitative colours (D3 category10)
+_PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 _GONE = "(gone)"
 
 
@@ -72,6 +93,10 @@ def migration_figure(
             sources.append(len(left))
             targets.append(n_left + b)
             values.append(new)
+    # one colour per segment id on both sides; links take their source's colour
+    ids = [*migration.counts.index, None, *migration.counts.columns, None]
+    colours = [_GREY if i is None else _PALETTE[int(i) % len(_PALETTE)] for i in ids]
+    link_colours = [_rgba(colours[s], 0.35) for s in sources]
     hover = [f"{before}: {label}" for label in left] + [f"{after}: new customers"]
     hover += [f"{after}: {label}" for label in right] + [f"{before}: not in {after}"]
     figure = go.Figure(
@@ -82,12 +107,14 @@ def migration_figure(
                 "pad": 14,
                 "thickness": 16,
                 "customdata": hover,
+                "color": colours,
                 "hovertemplate": "%{customdata}<br>%{value:,} customers<extra></extra>",
             },
             link={
                 "source": sources,
                 "target": targets,
                 "value": values,
+                "color": link_colours,
                 "hovertemplate": "%{source.label} → %{target.label}: %{value:,}<extra></extra>",
             },
         )
@@ -157,7 +184,7 @@ def render_migration(
 <title>{_e(title)}</title><style>{_STYLE}</style>
 <script>{get_plotlyjs()}</script>
 </head><body><main>
-<h1>{_e(title)}</h1><p class="muted">{_e(before)} → {_e(after)}</p>
+<h1>{_e(title)}</h1>
 <div class="kpis"><div><b>{migration.n_both:,}</b>customers in both runs</div>
 <div><b>{stayed:,}</b>stayed in their segment</div><div><b>{migration.n_moved:,}</b>moved</div>
 <div><b>{migration.n_new:,}</b>new customers</div><div><b>{migration.n_gone:,}</b>gone</div></div>
