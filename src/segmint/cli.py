@@ -175,6 +175,7 @@ def fit(
             fit_into_workspace_command(
                 source, workspace, out=out, k=k_spec, customer_col=id_col, input_kind=input_shape.value,
                 sheet=sheet, as_of=as_of, exclude=tuple(exclude or ()), seed=seed, as_json=as_json,
+                outcome=outcome, compare=compare,
             )  # fmt: skip
             return
         with _progress(not as_json, 3) as progress:
