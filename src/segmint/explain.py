@@ -62,7 +62,67 @@ FEATURE_DEFINITIONS: dict[str, str] = {
     "avg_order_value": "Mean value of the customer's orders with positive value.",
     "tenure_days": "Days from the customer's first order with positive value to the as-of date.",
 }
+# The behavioural families of :mod:`segmint.features.families`, in plain words.
+FEATURE_DEFINITIONS.update(
+    {
+        "order_value_std": "Spread (standard deviation) of the customer's order values; 0 with "
+        "one order.",
+        "order_value_cv": "How much order values vary relative to their mean (standard "
+        "deviation / mean); 0 = every order the same size.",
+        "days_between_orders": "Mean days between consecutive orders (missing with one order).",
+        "days_between_orders_cv": "How irregular the gaps between orders are (standard "
+        "deviation / mean of the gaps); 0 = like clockwork; missing with one order.",
+        "spend_per_month": "Net spend per month since the first order (at least one month).",
+        "spend_per_active_month": "Net spend per month in which the customer ordered.",
+        "active_month_share": "Share of the months since the first order with at least one order.",
+        "monthly_spend_slope": "Trend of monthly spend since the first order (least-squares "
+        "slope, money per month; months without orders count as 0).",
+        "top_month_share": "Share of spend in the customer's top calendar month (years pooled); "
+        "1 = everything bought in one month of the year.",
+        "peak_season_share": "Share of spend in the shop's peak months.",
+        "weekend_share": "Share of spend on Saturdays and Sundays.",
+        "night_share": "Share of spend ordered between 0:00 and 6:00.",
+        "morning_share": "Share of spend ordered between 6:00 and 12:00.",
+        "afternoon_share": "Share of spend ordered between 12:00 and 18:00.",
+        "evening_share": "Share of spend ordered between 18:00 and 24:00.",
+        "distinct_products": "Number of different products bought.",
+        "distinct_categories": "Number of different product categories bought.",
+        "return_value_share": "Value of returns over value of purchases.",
+        "return_quantity_share": "Units returned over units bought.",
+        "discounted_share": "Share of purchase value bought with a discount.",
+        "mean_discount": "Mean discount rate, weighted by purchase value.",
+        "quality_score": "Data quality of the customer's lines (1 = no problem found).",
+    }
+)
+_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    (r"spend_last_(\d+)d", "Spend in the last {0} days before the as-of date.", "currency"),
+    (r"spend_prev_(\d+)d", "Spend in the {0} days before the last {0} days.", "currency"),
+    (r"orders_last_(\d+)d", "Orders in the last {0} days before the as-of date.", "orders"),
+    (r"orders_prev_(\d+)d", "Orders in the {0} days before the last {0} days.", "orders"),
+    (r"frequency_last_(\d+)d", "Orders in the last {0} days before the as-of date.", "orders"),
+    (r"monetary_last_(\d+)d", "Net spend in the last {0} days before the as-of date.", "currency"),
+    (r"(spend|orders)_trend", "Change of {0} in the recent period against the one before: "
+     "(last - previous) / (last + previous), from -1 (stopped) to +1 (started).", ""),
+    (r"channel_share_(.+)", "Share of orders placed through the {0} channel.", ""),
+)  # fmt: skip
+
+
+def definition_for(feature: str) -> tuple[str, str] | None:
+    """A known feature's definition in words and its unit (None when unknown)."""
+    if feature in FEATURE_DEFINITIONS:
+        return FEATURE_DEFINITIONS[feature], FEATURE_UNITS.get(feature, "")
+    for pattern, text, unit in _PATTERNS:
+        match = re.fullmatch(pattern, feature)
+        if match:
+            return text.format(*match.groups()), unit
+    return None
+
+
 FEATURE_UNITS: dict[str, str] = {
+    "days_between_orders": "days",
+    "order_value_std": "currency",
+    "spend_per_month": "currency",
+    "spend_per_active_month": "currency",
     "recency_days": "days",
     "frequency": "orders",
     "monetary": "currency",
@@ -408,7 +468,15 @@ def _radar(values: pd.DataFrame, labels: np.ndarray) -> dict[str, Any]:
     means = pd.DataFrame({s: scores[labels == s].mean(axis=0) for s in segments})
     spread = (means.max(axis=1) - means.min(axis=1)).fillna(0.0)
     chosen: list[Any] = []
-    for column in spread.sort_values(ascending=False, kind="stable").index:
+    # Recency, frequency, monetary value and tenure first: the axes people read segments by.
+    first = [
+        c for c in FEATURE_UNITS if c in ("recency_days", "frequency", "monetary", "tenure_days")
+    ]
+    ordered = [c for c in first if c in spread.index and spread[c] > 0]
+    ordered += [
+        c for c in spread.sort_values(ascending=False, kind="stable").index if c not in ordered
+    ]
+    for column in ordered:
         if len(chosen) == MAX_RADAR_FEATURES or spread[column] <= 0:
             break
         # One fact once: "PhoneService=No" mirrors "PhoneService=Yes", and "No internet
@@ -416,7 +484,7 @@ def _radar(values: pd.DataFrame, labels: np.ndarray) -> dict[str, Any]:
         base = str(column).split("=", 1)[0]
         if "=" in str(column) and any(str(other).split("=", 1)[0] == base for other in chosen):
             continue
-        if len(segments) >= 3 and any(
+        if len(segments) >= 5 and any(
             abs(np.corrcoef(means.loc[column], means.loc[other])[0, 1]) > 0.99 for other in chosen
         ):
             continue
@@ -458,13 +526,15 @@ def feature_catalogue(
     used = set(preparation.input_columns)
     out = []
     for plan in preparation.described or preparation.plans:
-        definition = definitions.get(plan.name) or _generic_definition(plan, values)
+        known = definition_for(plan.name)
+        definition = definitions.get(plan.name) or (known[0] if known else "")
+        unit = FEATURE_UNITS.get(plan.name) or (known[1] if known else "") or _unit(plan)
         out.append(
             {
                 "feature": plan.name,
                 "label": humanise(plan.name),
-                "definition": definition,
-                "unit": FEATURE_UNITS.get(plan.name, _unit(plan)),
+                "definition": definition or _generic_definition(plan, values),
+                "unit": unit,
                 "kind": plan.kind,
                 "used": plan.name in used,
                 "treatment": _treatment(plan, plan.name in used),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from segmint.naming import UNASSIGNED
+from segmint.naming import UNASSIGNED, Differentiator
 from segmint.outcome import format_p
 from segmint.profile import SegmentProfile
 from segmint.report.common import DASH, colour, e, label, names_by_id, number, share
@@ -17,6 +17,15 @@ _WORDS = {
     "monetary": ("spend more", "spend less"),
     "avg_order_value": ("place bigger orders", "place smaller orders"),
     "tenure_days": ("have been customers for longer", "are newer customers"),
+    "days_between_orders": ("leave longer gaps between orders", "reorder sooner"),
+    "days_between_orders_cv": ("order at irregular intervals", "order at regular intervals"),
+    "order_value_cv": ("vary their order size more", "keep their order size steady"),
+    "top_month_share": ("buy mostly in one month of the year", "spread purchases over the year"),
+    "return_value_share": ("return more of what they buy", "return less"),
+    "weekend_share": ("shop more at weekends", "shop less at weekends"),
+    "spend_trend": ("spend more lately", "spend less lately"),
+    "orders_trend": ("order more lately", "order less lately"),
+    "monthly_spend_slope": ("spend more month after month", "spend less month after month"),
 }
 _SOURCE = {
     "archetype": "name from its RFM position",
@@ -40,13 +49,69 @@ def _fact(feature: str, z: float) -> str:
     return f"{_strength(z)}{'higher' if z > 0 else 'lower'} {label(feature).lower()}"
 
 
-def sentence(p: SegmentProfile) -> str:
+_RFM = ("recency_days", "frequency", "monetary")
+
+
+def _robust(p: SegmentProfile, d: Differentiator, medians: dict[str, Any]) -> Differentiator:
+    """A numeric difference whose sign follows the medians, which the card shows: on a
+    skewed feature a few big spenders can pull the mean up while the typical member
+    sits lower. Category levels keep their shares."""
+    if "=" in d.feature:
+        return d
+    seg, pop = p.medians.get(d.feature), medians.get(d.feature)
+    if not (_finite(seg) and _finite(pop)):
+        return d
+    if seg == pop:  # "median 2 vs 2" says nothing
+        return Differentiator(d.feature, float(seg), float(pop), 0.0)
+    sign = 1.0 if seg > pop else -1.0
+    size = abs(d.std_diff) if d.std_diff * sign > 0 else 0.3
+    return Differentiator(d.feature, float(seg), float(pop), sign * size)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def card_facts(p: SegmentProfile, population: dict[str, Any]) -> list[Differentiator]:
+    """What a card says sets the segment apart: for a segment named after its RFM
+    position, recency, frequency and monetary value first (the facts behind the name),
+    then the strongest other differences; otherwise the profile's differentiators.
+    Numeric differences follow the medians (see :func:`_robust`)."""
+    means = population.get("mean") or {}
+    medians = population.get("median") or {}
+    facts = list(p.differentiators)
+    if p.name_source == "archetype" or (p.name_source == "override" and p.position):
+        facts = [
+            Differentiator(f, p.means[f], float(means.get(f, float("nan"))), p.std_diffs[f])
+            for f in _RFM
+            if f in p.std_diffs and f in p.means
+        ]
+        facts += [d for d in p.differentiators if d.feature not in _RFM][:2]
+    robust = [_robust(p, d, medians) for d in facts]
+    out = []
+    for d in robust:
+        if d.feature in _RFM and p.name_source != "differentiators" and d.std_diff != 0:
+            # The facts behind an RFM name are said whenever the medians differ.
+            d = Differentiator(
+                d.feature,
+                d.segment_mean,
+                d.population_mean,
+                math.copysign(max(abs(d.std_diff), 0.3), d.std_diff),
+            )
+        if abs(d.std_diff) >= 0.1:
+            out.append(d)
+    return out
+
+
+def sentence(p: SegmentProfile, facts: list[Differentiator] | None = None) -> str:
     """One sentence on what sets a segment apart from the average customer."""
-    facts = [_fact(d.feature, d.std_diff) for d in p.differentiators if abs(d.std_diff) >= 0.25]
-    if not facts:
+    chosen = [d for d in (p.differentiators if facts is None else facts) if abs(d.std_diff) >= 0.25]
+    chosen = chosen[:4]
+    if not chosen:
         return "Close to the average customer on every feature."
-    text = ", ".join(facts[:-1]) + (" and " if len(facts) > 1 else "") + facts[-1]
-    used = [d.feature for d in p.differentiators if abs(d.std_diff) >= 0.25]
+    words = [_fact(d.feature, d.std_diff) for d in chosen]
+    text = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+    used = [d.feature for d in chosen]
     if all(f in _WORDS for f in used):
         return f"Compared with the average customer they {text}."
     return f"Compared with the average customer: {text}."
@@ -84,24 +149,22 @@ def segment_card(
     """The card of one segment."""
     medians = population.get("median") or {}
     means = population.get("mean") or {}
+    facts = card_facts(p, population)
     apart = []
-    for d in p.differentiators:
-        if abs(d.std_diff) < 0.1:
-            continue
+    for d in facts:
+        arrow = "▲" if d.std_diff > 0 else "▼"
         if "=" in d.feature:
             column, level = d.feature.split("=", 1)
             seg, pop = share(d.segment_mean), share(d.population_mean)
             text = f"{label(column)} = {level}: {seg} vs {pop} overall"
-        else:
-            seg_median = p.medians.get(d.feature, float("nan"))
-            pop_median = medians.get(d.feature, d.population_mean)
-            unit = units.get(d.feature, "")
-            seg, pop = number(seg_median, unit), number(pop_median, unit)
-            text = f"{label(d.feature)}: median {seg} vs {pop} overall"
-        arrow = "▲" if d.std_diff > 0 else "▼"
-        apart.append(
-            f"<li>{arrow} {e(text)} <span class='muted'>({d.std_diff:+.2f} sd)</span></li>"
-        )
+            apart.append(
+                f"<li>{arrow} {e(text)} <span class='muted'>({d.std_diff:+.2f} sd)</span></li>"
+            )
+            continue
+        unit = units.get(d.feature, "")
+        seg = number(p.medians.get(d.feature, float("nan")), unit)
+        pop = number(medians.get(d.feature, d.population_mean), unit)
+        apart.append(f"<li>{arrow} {e(label(d.feature))}: median {e(seg)} vs {e(pop)} overall</li>")
     versus = ""
     if p.nearest is not None and p.vs_nearest:
         items = "".join(
@@ -154,7 +217,7 @@ def segment_card(
         f"<h3>{e(p.name)}</h3>{badge}"
         f'<div class="size">{p.size:,} customers · {share(p.share)}'
         f'<span class="muted"> · segment {p.id}</span></div>'
-        f"<p class='sentence'>{e(sentence(p))}</p>"
+        f"<p class='sentence'>{e(sentence(p, facts))}</p>"
         f"<div class='action'><b>What to do:</b> {e(p.action)}</div>"
         f"{outcome_html}"
         + (f"<h4>Sets them apart</h4><ul>{''.join(apart)}</ul>" if apart else "")
@@ -175,7 +238,7 @@ def key_features(
     features = [f for f in boxed if f in numeric] or numeric
     if not features and profiles:
         features = [f for f in profiles[0].medians if "=" not in f]
-    preferred = [f for f in _WORDS if f in features]
+    preferred = [f for f in (*_RFM, "avg_order_value", "tenure_days") if f in numeric]
     return (preferred + [f for f in features if f not in preferred])[:5]
 
 

@@ -186,6 +186,8 @@ def catalogue_table(catalogue: list[dict[str, Any]]) -> str:
         for c in catalogue
     )
     return (
-        '<div class="table-wrap"><table class="catalogue"><tr><th>feature</th><th>definition</th>'
-        f"<th>unit</th><th>how the model used it</th></tr>{rows}</table></div>"
+        '<div class="table-wrap"><table class="catalogue"><tr><th>feature</th>'
+        "<th class='text'>definition</th>"
+        "<th class='text'>unit</th><th class='text'>how the model used it</th></tr>"
+        f"{rows}</table></div>"
     )
