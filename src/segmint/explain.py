@@ -231,7 +231,7 @@ def build_exhibits(
             f"t-SNE drawn because the PCA map keeps only {explained:.0%} of the variance "
             f"(below {TSNE_WHEN_PCA_BELOW:.0%})."
         )
-    hierarchical = bool(re.search(r"hier|agglo|ward|linkage", algorithm.lower()))
+    hierarchical = bool(re.search(r"hier|agglo|ward|linkage|genie", algorithm.lower()))
     return Exhibits(
         map=pca_map,
         tsne=tsne,

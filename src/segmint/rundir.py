@@ -74,8 +74,15 @@ class PreviousRun:
     comparison: dict[str, Any] | None = None
     folder: Path | None = None
 
-    def reuse_for(self, k: Any, seed: int | None) -> ReusedCandidate | None:
-        """The saved candidate for a fixed ``k`` fitted with the same seed, if any."""
+    def reuse_for(
+        self, k: Any, seed: int | None, algorithm: str = "kmeans"
+    ) -> ReusedCandidate | None:
+        """The saved candidate for a fixed ``k`` fitted with the same seed, if any.
+
+        Candidates are k-means fits: they stand in for a k-means fit only.
+        """
+        if algorithm != self.candidates.get("algorithm", "kmeans"):
+            return None
         if (
             not isinstance(k, (int, np.integer))
             or isinstance(k, bool)
@@ -154,14 +161,17 @@ def build_extras(
     values = profile_frame(result.features, preparation)
     labels = result.labels
     comparison: KComparison | None = None
+    algorithm = str(result.summary.get("algorithm", "kmeans"))
     if compare_ks:
-        _, confidence = nearest_centers(matrix, result.model.centers)
-        chosen = KMeansFit(
-            result.model.centers,
-            labels,
-            confidence,
-            Selection(k=result.model.k, mode="", rule="", reasons=[]),
-        )
+        chosen = None
+        if algorithm == "kmeans":  # the final fit is the candidate of its k: no refit
+            _, confidence = nearest_centers(matrix, result.model.centers)
+            chosen = KMeansFit(
+                result.model.centers,
+                labels,
+                confidence,
+                Selection(k=result.model.k, mode="", rule="", reasons=[]),
+            )
         comparison = compare_k(
             matrix,
             values,
@@ -176,7 +186,7 @@ def build_extras(
         values=values,
         customers=result.features,
         preparation=preparation,
-        algorithm=str(result.summary.get("algorithm", "kmeans")),
+        algorithm=algorithm,
         random_state=seed,
     )
     population = exhibits.population
@@ -185,13 +195,14 @@ def build_extras(
             exhibits=exhibits,
             population=population,
             overrides=previous.overrides,
-            comparison=comparison.to_dict(),
+            comparison={**comparison.to_dict(), "chosen": result.model.k, "algorithm": "kmeans"},
             centers={c.k: c.centers for c in comparison.candidates},
             candidates={
+                "algorithm": "kmeans",
                 "seed": seed,
                 "matrix_sha256": fingerprint,
                 "ks": comparison.ks,
-                "chosen": comparison.chosen,
+                "chosen": result.model.k,
                 "selection": result.model.selection,
             },
             candidate_profiles={c.k: profiles_table(c.profiles) for c in comparison.candidates},

@@ -57,10 +57,11 @@ def comparison_section(comparison: dict[str, Any]) -> str:
     )
     return (
         '<section id="comparison"><h2>Comparing numbers of segments</h2>'
-        "<p class='muted'>Every candidate k was fitted the same way as the model used. Pick the "
-        "one whose segments you can act on; to get the outputs of another k without fitting "
-        "again, run <code>segmint fit DATA --out THIS_FOLDER --k N</code> with the same data "
-        "and options (the saved candidate is reused).</p>"
+        "<p class='muted'>Every candidate k was fitted with k-means (10 starts, the same seed, "
+        "ids by size), as the final k-means model is. Pick the one whose segments you can act "
+        "on; to get the outputs of another k without fitting again, run "
+        "<code>segmint fit DATA --out THIS_FOLDER --k N</code> with the same data and options "
+        "(the saved candidate is reused).</p>"
         f"{table}{_sankey(candidates, comparison.get('splits', []))}"
         f"<h3>How segments split as k grows</h3><ul>{stories}</ul>"
         f"<h3>Candidates side by side</h3><div class='candidates'>{columns}</div></section>"
