@@ -58,9 +58,10 @@ def _robust(p: SegmentProfile, d: Differentiator, medians: dict[str, Any]) -> Di
     sits lower. Category levels keep their shares."""
     if "=" in d.feature:
         return d
-    seg, pop = p.medians.get(d.feature), medians.get(d.feature)
-    if not (_finite(seg) and _finite(pop)):
+    raw_seg, raw_pop = p.medians.get(d.feature), medians.get(d.feature)
+    if not (_finite(raw_seg) and _finite(raw_pop)):
         return d
+    seg, pop = float(raw_seg), float(raw_pop)  # type: ignore[arg-type]
     if seg == pop:  # "median 2 vs 2" says nothing
         return Differentiator(d.feature, float(seg), float(pop), 0.0)
     sign = 1.0 if seg > pop else -1.0
