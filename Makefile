@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean postgres chromium bench-service wrk
+.PHONY: install demo test lint bench clean postgres chromium bench-service wrk bench-features
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python >= 3.11")'
@@ -47,6 +47,13 @@ wrk:
 
 bench-service: $(STAMP) wrk
 	$(BIN)/python benchmarks/bench_service.py
+
+# Transaction-log features: speed vs a pandas baseline (10M-line CSV), memory and scaling at
+# 50M lines (Parquet), segment quality on the generator. Writes benchmarks/results/*.json.
+# Needs about 20 GB of memory for the pandas baseline and 10 GB of disk in $(BENCH_DATA).
+BENCH_DATA ?= $(or $(TMPDIR),/tmp)/segmint-bench
+bench-features: $(STAMP)
+	$(BIN)/python benchmarks/bench_features.py --data-dir $(BENCH_DATA)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

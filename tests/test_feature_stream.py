@@ -185,3 +185,17 @@ def test_unparseable_dates_beyond_the_sample_are_counted(
     assert result.features.account["rows_with_unparseable_time"] == 1
     assert result.load["unparseable"]["when"]["count"] == 1
     assert_same(in_memory(path), result.features)
+
+
+def test_unicode_spaces_around_values_are_stripped_as_in_memory(tmp_path: Path) -> None:
+    rows = ["customer,order,when,product,quantity,price"]
+    spaced = ["c1\u00a0", "\u2003c1", " c2\t", "c2", "\u3000c3 ", "c3", "c4\u00a0"]
+    for i, cid in enumerate(spaced * 3):
+        rows.append(f"{cid},o{i},2024-01-{i % 28 + 1:02d} 10:00,POST\u00a0 ,1,2.5")
+        rows.append(f"{cid},o{i},2024-01-{i % 28 + 1:02d} 10:00,p{i % 4}\u2009,2,1.5")
+    path = tmp_path / "spaces.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = streamed(path)
+    assert_same(in_memory(path), result.features)
+    assert list(result.features.features["customer_id"]) == ["c1", "c2", "c3", "c4"]
+    assert result.features.account["cleaning"]["lines"]["non_product"] == len(spaced) * 3

@@ -48,6 +48,11 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on
 DbOpt = Annotated[str | None, typer.Option("--db", help="Read the data from a database (SQLAlchemy URL).")]
 QueryOpt = Annotated[str | None, typer.Option("--query", help="With --db: the SELECT to run.")]
 DbTableOpt = Annotated[str | None, typer.Option("--table", help="With --db: read this table.")]
+SpecOpt = Annotated[str | None, typer.Option("--spec", help="Transactions: feature spec file (.toml or .yaml).")]
+HashIdsOpt = Annotated[bool, typer.Option("--hash-ids", help="Replace customer ids by salted hashes in every output.")]
+SaltOpt = Annotated[str | None, typer.Option("--salt", envvar="SEGMINT_ID_SALT", help="Salt of --hash-ids (default: random per run).")]
+IdMapOpt = Annotated[str | None, typer.Option("--id-map", help="With --hash-ids: write id -> pseudonym to this file.")]
+KeepPiiOpt = Annotated[bool, typer.Option("--keep-pii", help="Write ids that are personal data (e-mails, ...) as they are.")]
 
 
 @contextmanager
@@ -157,6 +162,11 @@ def fit(
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
+    spec_file: SpecOpt = None,
+    hash_ids: HashIdsOpt = False,
+    salt: SaltOpt = None,
+    id_map: IdMapOpt = None,
+    keep_pii: KeepPiiOpt = False,
     debug: Debug = False,
 ) -> None:
     """Segment the customers in DATA and write segments, profiles, report and model."""
@@ -169,6 +179,9 @@ def fit(
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
+        privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
+        if workspace is not None and (spec_file or hash_ids or id_map):
+            raise UsageError("--spec, --hash-ids and --id-map do not work with --workspace yet")
         if workspace is not None:
             from segmint.cli_workspace import fit_into_workspace_command
 
@@ -192,6 +205,7 @@ def fit(
                 progress=progress,
                 outcome=outcome,
                 compare=compare,
+                **privacy,
             )
         if as_json:
             sys.stdout.write(json.dumps(run.summary, indent=2, default=str) + "\n")
@@ -209,6 +223,9 @@ def assign(
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
+    hash_ids: HashIdsOpt = False,
+    salt: SaltOpt = None,
+    keep_pii: KeepPiiOpt = False,
     debug: Debug = False,
 ) -> None:
     """Label new customers with a saved model (or a workspace's serving model)."""
@@ -219,7 +236,10 @@ def assign(
         _check_as_of(as_of)
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         with _progress(out is not None, 4) as progress:
-            run = assign_file(model_dir, source, out=out, sheet=sheet, as_of=as_of, progress=progress)
+            run = assign_file(
+                model_dir, source, out=out, sheet=sheet, as_of=as_of, progress=progress,
+                ids=_feature_options(None, hash_ids, salt, None, keep_pii)["ids"],
+            )  # fmt: skip
         labelled = run.assignment.assignments
         if run.out is None:
             sys.stdout.write(labelled.to_csv(index=False))
@@ -278,6 +298,21 @@ def serve(
                    max_upload_bytes=max_upload_mb * 1024 * 1024)  # fmt: skip
 
 
+def _feature_options(
+    spec_file: str | None, hash_ids: bool, salt: str | None, id_map: str | None, keep_pii: bool
+) -> dict[str, Any]:
+    """fit_file's feature-spec and id options from the command line."""
+    from segmint.featurize import IdPolicy, load_spec
+
+    if id_map is not None and not hash_ids:
+        raise UsageError("--id-map needs --hash-ids")
+    return {
+        "spec": load_spec(spec_file) if spec_file else None,
+        "ids": IdPolicy(hash_ids=hash_ids, salt=salt, keep_pii=keep_pii),
+        "id_map": id_map,
+    }
+
+
 def _version(value: bool) -> None:
     if value:
         out_console.print(f"segmint {__version__}")
@@ -298,3 +333,4 @@ def main() -> None:
 
 from segmint import cli_workspace as _cli_workspace  # noqa: E402  registers the workspace commands
 from segmint import cli_report as _cli_report  # noqa: E402  registers `segmint report`
+from segmint import cli_features as _cli_features  # noqa: E402, F401  registers `segmint features`

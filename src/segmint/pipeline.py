@@ -25,6 +25,7 @@ import pandas as pd
 from segmint._version import __version__
 from segmint.errors import DataError, UsageError
 from segmint.features.rfm import transaction_features
+from segmint.features.spec import FeatureSpec
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
 from segmint.model import KSpec, fit_kmeans, nearest_centers
 from segmint.prepare import Preparation, fit_preparation
@@ -45,6 +46,7 @@ class CustomerTable:
     frame: pd.DataFrame  # customer_id first, then feature columns
     excluded: pd.DataFrame
     account: dict[str, Any]
+    spec: FeatureSpec | None = None  # transaction logs: the resolved feature spec
 
 
 def customer_table(
@@ -53,11 +55,16 @@ def customer_table(
     *,
     source: str = "data",
     as_of: dt.date | str | None = None,
+    spec: FeatureSpec | None = None,
 ) -> CustomerTable:
-    """Turn a loaded table into one row per customer according to ``roles``."""
+    """Turn a loaded table into one row per customer according to ``roles``.
+
+    A transaction log's features follow ``spec`` (see :mod:`segmint.features.spec`;
+    detected when not given).
+    """
     if roles.kind == "transactions":
-        derived = transaction_features(frame, roles, source=source, as_of=as_of)
-        return CustomerTable(derived.features, derived.excluded, derived.account)
+        derived = transaction_features(frame, roles, source=source, as_of=as_of, spec=spec)
+        return CustomerTable(derived.features, derived.excluded, derived.account, derived.spec)
     table = frame.copy()
     account: dict[str, Any] = {"rows_read": len(table)}
     id_col = roles.customer
@@ -137,7 +144,7 @@ class SegmentationModel:
             for col in (roles.time, roles.amount, roles.quantity, roles.price):
                 if col and col not in frame.columns:
                     raise DataError(f"{source}: column {col!r} (needed by the model) not found")
-        table = customer_table(frame, roles, source=source, as_of=as_of)
+        table = customer_table(frame, roles, source=source, as_of=as_of, spec=self.feature_spec())
         missing = [c for c in self.preparation.input_columns if c not in table.frame.columns]
         if missing and len(missing) * 2 > len(self.preparation.input_columns):
             raise DataError(
@@ -145,6 +152,11 @@ class SegmentationModel:
             )
         assignments, notes = self.label_customers(table.frame)
         return Assignment(assignments, table.excluded, notes, table.account)
+
+    def feature_spec(self) -> FeatureSpec | None:
+        """The resolved feature spec a transaction-log model derives its features with."""
+        data = self.params.get("feature_spec")
+        return FeatureSpec.from_dict(data, source="model") if data else None
 
     def segment_ids(self) -> np.ndarray:
         """Segment id of each centre, in the order of :attr:`centers`.
@@ -191,6 +203,7 @@ class SegmentationModel:
                 "preparation": self.preparation.to_dict(),
                 "centers": np.round(self.centers, 12).tolist(),
                 "segments": self.segments,
+                "feature_spec_hash": self.params.get("feature_spec_hash"),
             },
             sort_keys=True,
             default=str,
@@ -262,6 +275,8 @@ def segment(
     roles: ColumnRoles | None = None,
     outcome: str | None = None,
     reuse: ReusedCandidate | None = None,
+    spec: FeatureSpec | None = None,
+    table: CustomerTable | None = None,
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -294,6 +309,12 @@ def segment(
     reuse : ReusedCandidate, optional
         A saved candidate of ``fit --compare`` (:mod:`segmint.compare`): used instead of
         fitting k-means when the prepared matrix is the one it was fitted on.
+    spec : FeatureSpec, optional
+        For a transaction log: columns, feature families and cleaning rules (detected
+        when not given); stored resolved in the model, with its hash.
+    table : CustomerTable, optional
+        Customer features already derived (a log streamed from a file by
+        :mod:`segmint.featurize`); ``frame`` is then only used for column checks.
 
     Returns
     -------
@@ -312,7 +333,8 @@ def segment(
             )
     if outcome is not None and outcome not in frame.columns:
         raise UsageError(f"{source}: --outcome column {outcome!r} not found")
-    table = customer_table(frame, roles, source=source, as_of=as_of)
+    if table is None:
+        table = customer_table(frame, roles, source=source, as_of=as_of, spec=spec)
     customers = table.frame
     if len(customers) == 0:
         raise DataError(f"{source}: no customer could be segmented ({len(table.excluded)} excluded)")
@@ -348,7 +370,9 @@ def segment(
         selection=fitted.selection.to_dict(),
         params={"k": k if isinstance(k, (str, int)) else list(k), "random_state": random_state,
                 "algorithm": "kmeans", "exclude": list(exclude),
-                "as_of": str(as_of) if as_of is not None else None},  # fmt: skip
+                "as_of": str(as_of) if as_of is not None else None,
+                **({"feature_spec": table.spec.to_dict(), "feature_spec_hash": table.spec.fingerprint()}
+                   if table.spec is not None else {})},  # fmt: skip
         training={"source": source, "n_customers": len(customers), "account": table.account,
                   "feature_columns": [c for c in customers.columns if c != "customer_id"]},  # fmt: skip
     )

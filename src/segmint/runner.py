@@ -22,6 +22,15 @@ import pandas as pd
 
 from segmint.artifacts import load_model, save_model
 from segmint.errors import ModelError, UsageError
+from segmint.featurize import (
+    FitInput,
+    IdPolicy,
+    assign_log,
+    open_for_fit,
+    pseudonymise_loaded,
+    streamable,
+)
+from segmint.features.spec import FeatureSpec
 from segmint.io import LoadedTable, read_table, write_table
 from segmint.model import KSpec, parse_k
 from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
@@ -63,6 +72,9 @@ def fit_file(
     on_result: Callable[[SegmentationResult, LoadedTable], SegmentationResult] | None = None,
     outcome: str | None = None,
     compare: bool = False,
+    spec: FeatureSpec | None = None,
+    ids: IdPolicy | None = None,
+    id_map: str | os.PathLike[str] | None = None,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -73,6 +85,9 @@ def fit_file(
     ``outcome`` is reported per segment, never used as a feature; ``compare`` fits and
     profiles every k of the range side by side (see :mod:`segmint.rundir` for the files,
     the names a person gave that are re-applied, and the reuse of saved candidates).
+    A transaction log in CSV/TSV/Parquet is streamed through DuckDB with ``spec``
+    (:mod:`segmint.featurize`); ``ids`` pseudonymises customer ids in every output, the
+    mapping written to ``id_map`` only when given.
     """
     out = Path(out_dir)
     _check_output_dir(out)
@@ -82,7 +97,17 @@ def fit_file(
     started = time.perf_counter()
 
     progress("reading data")
-    loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
+    fit_input = None
+    if isinstance(data, LoadedTable):
+        loaded = data
+    else:
+        fit_input = open_for_fit(
+            data, sheet=sheet, input_kind=input_kind, customer_col=customer_col, as_of=as_of,
+            spec=spec, ids=ids, stream=on_result is None and outcome is None,
+        )  # fmt: skip
+        loaded = fit_input.loaded
+        if id_map is not None and fit_input.id_map is None:
+            raise UsageError("--id-map needs pseudonymised ids: add --hash-ids")
     timings["read"] = time.perf_counter() - started
 
     progress("deriving features, choosing k and fitting")
@@ -93,11 +118,11 @@ def fit_file(
         customer_col=customer_col,
         input_kind=input_kind,
         as_of=as_of,
-        exclude=exclude,
         random_state=seed,
         source=loaded.source,
         outcome=outcome,
         reuse=previous.reuse_for(k, seed) if previous is not None else None,
+        **_feature_inputs(fit_input, exclude, spec),
     )
     if on_result is not None:
         result = on_result(result, loaded)
@@ -110,6 +135,11 @@ def fit_file(
     summary = dict(result.summary)
     summary["load"] = {"format": loaded.format, **loaded.details}
     summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if fit_input is not None:
+        summary["personal_data"] = [p.to_dict() for p in fit_input.pii]
+        summary["ids"] = fit_input.ids
+    if result.model.params.get("feature_spec_hash"):
+        summary["feature_spec_hash"] = result.model.params["feature_spec_hash"]
     summary["outputs"] = list(OUTPUT_FILES) + (["candidates"] if extras.centers else [])
     if extras.comparison:
         summary["comparison"] = extras.comparison
@@ -128,7 +158,27 @@ def fit_file(
         (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
     _write_folder_atomically(out, write)
+    if id_map is not None and fit_input is not None and fit_input.id_map is not None:
+        write_table(fit_input.id_map, id_map)
     return FitRun(out_dir=out, result=result, summary=summary)
+
+
+def _feature_inputs(fit_input: FitInput | None, exclude: tuple[str, ...], spec: FeatureSpec | None) -> dict[str, Any]:
+    """segment()'s arguments from what open_for_fit found: roles, streamed features,
+    the spec, and personal-data columns kept out of the features."""
+    if fit_input is None:
+        return {"exclude": exclude, "spec": spec}
+    roles = fit_input.roles
+    personal = tuple(
+        p.column for p in fit_input.pii
+        if roles is None or (p.column != roles.customer and roles.kind == "customers")
+    )  # fmt: skip
+    return {
+        "exclude": tuple(dict.fromkeys((*exclude, *personal))),
+        "spec": fit_input.spec or spec,
+        "roles": roles,
+        "table": fit_input.table,
+    }
 
 
 def _compare_ks(k: KSpec) -> list[int]:
@@ -208,19 +258,28 @@ def assign_file(
     sheet: str | None = None,
     as_of: str | None = None,
     progress: Progress = _noop,
+    ids: IdPolicy | None = None,
 ) -> AssignRun:
     """Label the customers in ``data`` with a saved model.
 
     With ``out`` the labels are written there (CSV or Parquet by extension) and excluded
     customers beside it as ``<stem>.excluded.csv``; without, nothing is written and the
-    caller prints the result.
+    caller prints the result.  A transaction log in CSV/TSV/Parquet is streamed, its
+    features recomputed with the model's feature spec.  ``ids`` pseudonymises the ids
+    (with the fit's salt, the pseudonyms match the fit's).
     """
     progress("loading model")
     model = load_model(resolve_model_dir(model_dir))
     progress("reading data")
-    loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
-    progress("assigning")
-    assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
+    if not isinstance(data, LoadedTable) and sheet is None and streamable(data, model):
+        progress("assigning")
+        assignment, _ = assign_log(model, data, as_of=as_of, ids=ids)
+    else:
+        loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
+        if ids is not None and ids.hash_ids and model.roles.customer is not None:
+            loaded = pseudonymise_loaded(loaded, ids, roles=model.roles).loaded
+        progress("assigning")
+        assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
     if out is None:
         return AssignRun(model, assignment, None, None)
     target = Path(out)

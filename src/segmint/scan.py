@@ -65,10 +65,6 @@ _WHITESPACE = (
     " \t\n\x0b\x0c\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_EDGE_SPACE = (
-    r"^[\t\n\x0b\x0c\r\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
-    r"|[\t\n\x0b\x0c\r\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]$"
-)
 _NA_LIST = ", ".join(literal(v) for v in sorted(NA_VALUES) if v)
 _TEXT_ROLES = ("customer", "order", "product", "category", "channel")
 _NUMBER_ROLES = ("quantity", "price", "amount", "discount")
@@ -124,11 +120,7 @@ class ScanSource:
         Stripping every Unicode space with ``trim(x, characters)`` is slow, so spaces go
         first and the rare values still starting or ending with another space get it.
         """
-        spaced = f"trim({self._raw(name)})"
-        return (
-            f"CASE WHEN regexp_matches({spaced}, {literal(_EDGE_SPACE)}) "
-            f"THEN trim({spaced}, {literal(_WHITESPACE)}) ELSE {spaced} END"
-        )
+        return _strip(f"trim({self._raw(name)})")
 
     def cleaned(self, columns: list[str], data_path: Path | None = None) -> str:
         """A subquery of the columns' cleaned text (stripped; NA spellings missing) as _c0..."""
@@ -147,11 +139,18 @@ class ScanSource:
         """``CREATE VIEW src``: the canonical columns, the row hash and the check flags."""
         used = spec.used_columns()
         alias = {col: f"_c{i}" for i, col in enumerate(used)}
-        level0 = [
-            f"{self.stripped(col) if self.is_text(col) else self._raw(col)} AS _s{i}"
+        spaced = [
+            f"trim({self._raw(col)}) AS _t{i}"
+            if self.is_text(col)
+            else f"{self._raw(col)} AS _t{i}"
             for i, col in enumerate(used)
         ]
-        level0.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
+        spaced.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
+        level0 = [
+            f"{_strip(f'_t{i}')} AS _s{i}" if self.is_text(col) else f"_t{i} AS _s{i}"
+            for i, col in enumerate(used)
+        ]
+        level0.append("row_hash")
         first = [
             f"CASE WHEN _s{i} IN ({_NA_LIST}) THEN NULL ELSE _s{i} END AS _c{i}"
             if self.is_text(col)
@@ -193,7 +192,8 @@ class ScanSource:
             FROM (
                 SELECT {", ".join(second)}, row_hash
                 FROM (SELECT {", ".join(first)} FROM (
-                    SELECT {", ".join(level0)} FROM {self.relation(data_path)}))
+                    SELECT {", ".join(level0)} FROM (
+                        SELECT {", ".join(spaced)} FROM {self.relation(data_path)})))
             )
         """
 
@@ -259,6 +259,17 @@ def _time_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple
         ]
     parsed = _date_parser(x, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
     return parsed, [("bad", f"{x} IS NOT NULL AND ({parsed}) IS NULL")]
+
+
+def _strip(t: str) -> str:
+    """SQL of ``t`` (already stripped of spaces) stripped of every Unicode space.
+
+    ``trim(t, characters)`` is slow, so it runs only where it can matter: values with a
+    non-ASCII character, or starting or ending with an ASCII control character.
+    """
+    controls = " OR ".join(f"ends_with({t}, chr({c}))" for c in (9, 10, 11, 12, 13))
+    odd = f"strlen({t}) <> length({t}) OR ascii({t}) < 32 OR {controls}"
+    return f"CASE WHEN {odd} THEN trim({t}, {literal(_WHITESPACE)}) ELSE {t} END"
 
 
 def _quote(name: str) -> str:
@@ -367,7 +378,7 @@ def _mark_zones(source: ScanSource, sample_path: Path) -> ScanSource:
             f"bool_or(regexp_matches(_c{i}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$'))"
             for i in range(len(iso))
         )
-        row = con.execute(f"SELECT {tests} FROM {source.cleaned(iso, sample_path)}").fetchone()
+        row = con.execute(f"SELECT {tests} FROM {source.cleaned(iso, sample_path)}").fetchall()[0]
     except duckdb.Error:
         return source
     finally:
@@ -625,8 +636,7 @@ def _settle_dates(
     )
     row = con.execute(
         f"SELECT count(t), {counts} FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)})"
-    ).fetchone()
-    assert row is not None
+    ).fetchall()[0]
     present, parsed = int(row[0]), [int(v) for v in row[1:]]
     best = max(range(len(candidates)), key=lambda i: (parsed[i], i == 0))
     if parsed[best] < 0.9 * present:
@@ -648,8 +658,8 @@ def _bad_values(
     row = con.execute(
         f"SELECT t FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)}) "
         "WHERE t IS NOT NULL AND TRY_CAST(t AS DOUBLE) IS NULL LIMIT 1"
-    ).fetchone()
-    example = f" (e.g. {row[0]!r})" if row else ""
+    ).fetchall()
+    example = f" (e.g. {row[0][0]!r})" if row else ""
     return f"{source.path}: column {col!r} has values that are not {what}{example}"
 
 

@@ -20,9 +20,9 @@ Rules, in the order they are applied (the first that fits decides a line's state
 8. ``zero_price`` / ``negative_price``: price (or, without a price, value) 0 / below 0.
 9. ``return``: the order id starts with a cancellation prefix (``C``) or the value is
    negative; otherwise ``purchase``.
-10. ``voided``: a purchase line and a return line of the same customer, product and
-    number of units (or value, without quantities), the return on the same day and not
-    before the purchase: the mistake was undone, so neither is spend nor a return
+10. ``voided``: a purchase line and a return line of the same customer, product, number
+    of units and unit price (or value, without quantities), the return on the same day
+    and not before the purchase: the mistake was undone, so neither is spend nor a return
     (pairs are formed in time order).  Online Retail's 80,995-unit order is one.
 11. ``absurd_quantity``: a remaining purchase or return of at least the spec's
     ``absurd_quantity`` units (absolute value).
@@ -84,10 +84,14 @@ def literal(text: str) -> str:
 
 
 def _prefix_test(column: str, prefixes: tuple[str, ...]) -> str:
+    """Case-insensitive prefix test (both cases spelt out: cheaper than ``upper``)."""
     if not prefixes:
         return "FALSE"
-    tests = [f"starts_with(upper(coalesce({column}, '')), {literal(p.upper())})" for p in prefixes]
-    return "(" + " OR ".join(tests) + ")"
+    tests = []
+    for prefix in prefixes:
+        for spelling in dict.fromkeys((prefix.upper(), prefix.lower())):
+            tests.append(f"starts_with({column}, {literal(spelling)})")
+    return "coalesce(" + " OR ".join(tests) + ", FALSE)"
 
 
 @dataclass(frozen=True)
@@ -105,8 +109,12 @@ class CleaningSQL:
     def staged(self) -> str:
         return "CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM src"
 
-    def duplicates(self) -> str:
-        cols = ", ".join(CANONICAL)
+    def duplicates(self, checks: tuple[str, ...] = ()) -> str:
+        """Rows whose hash occurs more than once, grouped into distinct lines with copies.
+
+        ``checks`` are the reader's flag columns, equal on equal rows, kept with them.
+        """
+        cols = ", ".join((*CANONICAL, *checks))
         return f"""
             CREATE OR REPLACE TEMP TABLE dup_lines AS
             SELECT row_hash, {cols}, count(*) AS copies
@@ -115,8 +123,9 @@ class CleaningSQL:
             GROUP BY row_hash, {cols}
         """
 
-    def lines(self) -> str:
-        cols = ", ".join(CANONICAL)
+    def lines(self, checks: tuple[str, ...] = ()) -> str:
+        """The distinct lines (a view): unique rows, then one row per duplicated line."""
+        cols = ", ".join((*CANONICAL, *checks))
         return f"""
             CREATE OR REPLACE TEMP VIEW lines AS
             SELECT row_hash, {cols}, 1 AS copies FROM staged ANTI JOIN dup_lines USING (row_hash)
@@ -134,7 +143,7 @@ class CleaningSQL:
         adjust = _prefix_test("order_id", spec.adjustment_prefixes)
         if spec.product is not None and spec.non_product_codes:
             codes = ", ".join(literal(c.strip().upper()) for c in spec.non_product_codes)
-            non_product = f"upper(trim(coalesce(product, ''))) IN ({codes})"
+            non_product = f"upper(product) IN ({codes})"  # ids and codes come stripped
         else:
             non_product = "FALSE"
         if self.has_quantity:
@@ -142,10 +151,12 @@ class CleaningSQL:
             zero, negative = "(price = 0 OR quantity = 0)", "price < 0"
         else:
             zero, negative = "value = 0", "FALSE"
+        cols = ", ".join(CANONICAL)
+        states = ", ".join(literal(state) for state in STATES)
         return f"""
-            CREATE OR REPLACE TEMP VIEW classified AS
-            SELECT *,
-                CASE
+            CREATE OR REPLACE TEMP TABLE cls AS
+            SELECT row_hash, {cols}, copies, {self.is_return()} AS raw_return,
+                CAST(CASE
                     WHEN ts IS NULL THEN 'unparseable_time'
                     WHEN ts >= {self.future_cut} THEN 'future_date'
                     WHEN value IS NULL THEN 'no_value'
@@ -156,35 +167,38 @@ class CleaningSQL:
                     WHEN {negative} THEN 'negative_price'
                     WHEN {self.is_return()} THEN 'return'
                     ELSE 'purchase'
-                END AS status
+                END AS ENUM ({states})) AS state
             FROM lines
         """
 
-    def _match_size(self, alias: str = "") -> str:
-        col = "quantity" if self.has_quantity else "value"
-        return f"abs({alias}{col})"
-
     def voided(self) -> str:
-        """Pairs (purchase, return) undone the same day; one row per voided line."""
+        """Pairs (purchase, return) undone the same day; one row per voided line.
+
+        A pair has the same customer, product, day, number of units and unit price (or,
+        without quantities, the same value); the k-th return of a day pairs with the k-th
+        purchase, when it is not earlier.
+        """
         if not self.spec.void_same_day_cancellations:
             return (
                 "CREATE OR REPLACE TEMP TABLE voided AS "
                 "SELECT NULL::UBIGINT AS row_hash, NULL::VARCHAR AS customer_id WHERE FALSE"
             )
-        size = self._match_size()
-        part = "customer_id, pk, mq, d"
+        if self.has_quantity:
+            size, unit = "abs(quantity)", "coalesce(price, 0)"
+        else:
+            size, unit = "abs(value)", "0"
+        part = "customer_id, pk, mq, mp, d"
+        keyed = f"coalesce(product, '') AS pk, {size} AS mq, {unit} AS mp, CAST(ts AS DATE) AS d"
         return f"""
             CREATE OR REPLACE TEMP TABLE voided AS
             WITH x AS (
-                SELECT customer_id, coalesce(product, '') AS pk, {size} AS mq,
-                       CAST(ts AS DATE) AS d, ts, row_hash
-                FROM classified WHERE status = 'return' AND customer_id IS NOT NULL
+                SELECT customer_id, {keyed}, ts, row_hash
+                FROM cls WHERE state = 'return' AND customer_id IS NOT NULL
             ),
             keys AS (SELECT DISTINCT {part} FROM x),
             p AS (
-                SELECT customer_id, coalesce(product, '') AS pk, {size} AS mq,
-                       CAST(ts AS DATE) AS d, ts, row_hash
-                FROM classified WHERE status = 'purchase' AND customer_id IS NOT NULL
+                SELECT customer_id, {keyed}, ts, row_hash
+                FROM cls WHERE state = 'purchase' AND customer_id IS NOT NULL
             ),
             xr AS (
                 SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY ts, row_hash) AS k
@@ -204,23 +218,23 @@ class CleaningSQL:
             SELECT x_hash AS row_hash, customer_id FROM pairs
         """
 
-    def final(self) -> str:
+    def final(self) -> list[str]:
+        """Statements setting the voided and absurd states in ``cls``."""
+        statements = [
+            """
+            UPDATE cls SET state = 'voided' FROM voided
+            WHERE cls.row_hash = voided.row_hash AND cls.customer_id = voided.customer_id
+            """
+        ]
         threshold = self.spec.absurd_quantity
         if self.has_quantity and threshold > 0:
-            absurd = f"abs(c.quantity) >= {float(threshold)!r}"
-        else:
-            absurd = "FALSE"
-        return f"""
-            CREATE OR REPLACE TEMP VIEW final AS
-            SELECT c.* EXCLUDE (status),
-                CASE
-                    WHEN v.row_hash IS NOT NULL THEN 'voided'
-                    WHEN c.status IN ('purchase', 'return') AND {absurd} THEN 'absurd_quantity'
-                    ELSE c.status
-                END AS state
-            FROM classified AS c
-            LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
-        """
+            statements.append(
+                f"""
+                UPDATE cls SET state = 'absurd_quantity'
+                WHERE state IN ('purchase', 'return') AND abs(quantity) >= {float(threshold)!r}
+                """
+            )
+        return statements
 
     def return_matches(self) -> str:
         """Each kept return of a customer, and whether an earlier purchase matches it."""
@@ -228,26 +242,19 @@ class CleaningSQL:
             CREATE OR REPLACE TEMP TABLE return_matches AS
             WITH x AS (
                 SELECT customer_id, coalesce(product, '') AS pk, ts, row_hash
-                FROM final WHERE state = 'return' AND customer_id IS NOT NULL
+                FROM cls WHERE state = 'return' AND customer_id IS NOT NULL
             ),
             keys AS (SELECT DISTINCT customer_id, pk FROM x),
             p AS (
                 SELECT customer_id, coalesce(product, '') AS pk, ts, order_id
-                FROM final SEMI JOIN keys
-                  ON final.customer_id = keys.customer_id AND coalesce(final.product, '') = keys.pk
+                FROM cls SEMI JOIN keys
+                  ON cls.customer_id = keys.customer_id AND coalesce(cls.product, '') = keys.pk
                 WHERE state = 'purchase'
             )
             SELECT x.customer_id, x.row_hash, p.order_id AS matched_order,
                    p.ts IS NOT NULL AS matched
             FROM x ASOF LEFT JOIN p
               ON x.customer_id = p.customer_id AND x.pk = p.pk AND x.ts >= p.ts
-        """
-
-    def state_counts(self) -> str:
-        """Lines per state, with and without customer id (duplicates counted once)."""
-        return """
-            SELECT customer_id IS NULL AS anonymous, state, count(*) AS n
-            FROM final GROUP BY ALL
         """
 
     def quality_columns(self) -> list[str]:
@@ -270,12 +277,18 @@ class CleaningSQL:
 
 
 def line_stat_columns() -> list[str]:
-    """SELECT expressions on ``final`` (grouped by customer) that every run needs."""
+    """Per-customer aggregates every run needs, over ``line_groups`` (lines summed by
+    customer and state: ``n`` lines, ``c`` rows with copies, ``v`` value, ``q`` units)."""
     before = "state <> 'after_as_of'"
+    late = "('unparseable_time', 'future_date', 'no_value', 'after_as_of')"
     out = [
-        "count(*) AS n_lines",
-        f"coalesce(sum(copies) FILTER (WHERE {before}), 0) AS all_lines",
-        f"coalesce(sum(copies - 1) FILTER (WHERE {before}), 0) AS duplicate_lines",
+        "sum(n) AS n_lines",
+        f"coalesce(sum(c) FILTER (WHERE {before}), 0) AS all_lines",
+        f"coalesce(sum(c - n) FILTER (WHERE {before}), 0) AS duplicate_lines",
     ]
-    out += [f"count(*) FILTER (WHERE state = '{s}') AS {s}_lines" for s in STATES]
+    out += [f"coalesce(sum(n) FILTER (WHERE state = '{s}'), 0) AS {s}_lines" for s in STATES]
+    # the foundation's count of return lines: dated, valued, before the as-of date
+    out.append(
+        f"coalesce(sum(n) FILTER (WHERE raw_return AND state NOT IN {late}), 0) AS raw_return_lines"
+    )
     return out

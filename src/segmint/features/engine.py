@@ -197,12 +197,14 @@ def compute_features(
     chosen = choose_families(spec, families)
 
     runner.run("reading lines", "CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM src")
+    checks_cols = tuple(
+        str(row[0])
+        for row in con.execute("DESCRIBE staged").fetchall()
+        if str(row[0]).startswith("chk_")
+    )
     prelim = CleaningSQL(spec, as_of="NULL", future_cut=future_cut)
-    runner.run("finding duplicates", prelim.duplicates())
-    runner.run("finding duplicates", prelim.lines())
-    checks_cols = [
-        c for c in con.execute("SELECT * FROM staged LIMIT 0").df().columns if c.startswith("chk_")
-    ]
+    runner.run("finding duplicates", prelim.duplicates(checks_cols))
+    runner.run("finding duplicates", prelim.lines(checks_cols))
     overview = _overview(runner, spec, future_cut, checks_cols)
     if overview["last_ts"] is None:
         if overview["future_lines"]:
@@ -216,38 +218,53 @@ def compute_features(
             f"{source}: as-of date {as_of_date} is on or before the first transaction "
             f"({overview['first_ts'].date()})"
         )
-    resolved = _resolve_spec(runner, spec, chosen, overview, as_of_date)
+    resolved = _resolve_spec(spec, overview)
     clean = CleaningSQL(resolved, as_of=_ts(as_of_date), future_cut=future_cut)
-    fam = Families(resolved, chosen, as_of_date)
 
+    # The classified lines are materialised once (the raw rows are no longer needed);
+    # voiding and absurd quantities update their state in place.
     runner.run("cleaning", clean.classified())
+    for statement in ("DROP VIEW lines", "DROP TABLE dup_lines", "DROP TABLE staged"):
+        con.execute(statement)
     runner.run("matching cancellations", clean.voided())
-    runner.run("cleaning", clean.final())
+    for statement in clean.final():
+        runner.run("matching cancellations", statement)
     runner.run("matching cancellations", clean.return_matches())
-    stats = ",\n".join(line_stat_columns() + fam.line_columns())
-    runner.run(
-        "aggregating lines",
-        f"""
-        CREATE OR REPLACE TEMP TABLE line_stats AS
-        WITH s AS (
-            SELECT customer_id, {stats} FROM final
-            WHERE customer_id IS NOT NULL GROUP BY customer_id
-        ),
-        r AS (SELECT customer_id, count(*) FILTER (WHERE NOT matched) AS unmatched_returns
-              FROM return_matches GROUP BY customer_id)
-        SELECT s.*, coalesce(r.unmatched_returns, 0) AS unmatched_returns
-        FROM s LEFT JOIN r USING (customer_id)
-        """,
-    )
     runner.run(
         "building orders",
         """
         CREATE OR REPLACE TEMP TABLE orders AS
         SELECT customer_id, coalesce(order_id, CAST(ts AS VARCHAR)) AS order_key,
                min(ts) AS ts, sum(value) AS value, min(channel) AS channel
-        FROM final WHERE state = 'purchase' AND customer_id IS NOT NULL
+        FROM cls WHERE state = 'purchase' AND customer_id IS NOT NULL
         GROUP BY customer_id, order_key
         HAVING sum(value) > 0
+        """,
+    )
+    resolved = _resolve_from_orders(runner, resolved, chosen)
+    fam = Families(resolved, chosen, as_of_date)
+    keys, sums = fam.group_columns()
+    quantity = "sum(quantity) AS q" if resolved.quantity is not None else "NULL::DOUBLE AS q"
+    runner.run(
+        "aggregating lines",
+        f"""
+        CREATE OR REPLACE TEMP TABLE line_groups AS
+        SELECT customer_id, state, raw_return{"".join(", " + k for k in keys)},
+               count(*) AS n, sum(copies) AS c, sum(value) AS v, {quantity}
+               {"".join(", " + x for x in sums)}
+        FROM cls WHERE customer_id IS NOT NULL GROUP BY ALL
+        """,
+    )
+    stats = ",\n".join(line_stat_columns() + fam.line_columns())
+    runner.run(
+        "aggregating lines",
+        f"""
+        CREATE OR REPLACE TEMP TABLE line_stats AS
+        WITH s AS (SELECT customer_id, {stats} FROM line_groups GROUP BY customer_id),
+        r AS (SELECT customer_id, count(*) FILTER (WHERE NOT matched) AS unmatched_returns
+              FROM return_matches GROUP BY customer_id)
+        SELECT s.*, coalesce(r.unmatched_returns, 0) AS unmatched_returns
+        FROM s LEFT JOIN r USING (customer_id)
         """,
     )
     order_cols = ",\n".join(fam.order_columns())
@@ -276,6 +293,10 @@ def compute_features(
             """,
         )
         month_join = "JOIN month_stats AS m USING (customer_id)"
+    breadth = fam.breadth_sql()
+    if breadth is not None:
+        runner.run("aggregating lines", breadth)
+        month_join += " LEFT JOIN breadth AS b USING (customer_id)"
     columns = fam.feature_columns()
     select = ",\n".join(f'{expr} AS "{name}"' for name, expr in columns)
     quality = ",\n".join(clean.quality_columns())
@@ -302,7 +323,7 @@ def compute_features(
         ORDER BY customer_id
         """,
     ).df()
-    account = _account(runner, clean, overview, as_of_date, today)
+    account = _account(runner, overview, as_of_date, today)
     account["customers_in_log"] = len(table) + len(excluded)
     account["timings_seconds"] = {k: round(v, 3) for k, v in runner.timings.items()}
 
@@ -375,52 +396,48 @@ def _overview(
     ]
     if spec.discount is not None:
         columns.append("max(discount) AS discount_max")
-    out = _fetch_one(runner, "checking values", f"SELECT {', '.join(columns)} FROM lines")
-    if checks:  # flags of the streaming reader, on every row read (duplicates included)
-        flags = ", ".join(f"count(*) FILTER (WHERE {c}) AS {c}" for c in checks)
-        out.update(_fetch_one(runner, "checking values", f"SELECT {flags} FROM staged"))
-    return out
+    # flags of the streaming reader, on every row read (duplicates included)
+    columns += [f"coalesce(sum(copies) FILTER (WHERE {c}), 0) AS {c}" for c in checks]
+    return _fetch_one(runner, "checking values", f"SELECT {', '.join(columns)} FROM lines")
 
 
 def _fetch_one(runner: _Runner, step: str, sql: str) -> dict[str, Any]:
     cursor = runner.run(step, sql)
-    row = cursor.fetchone()
+    rows = cursor.fetchall()
+    row = rows[0] if rows else None
     names = [d[0] for d in cursor.description or []]
     if row is None:
         raise DataError("internal: an aggregate returned no row")
     return dict(zip(names, row, strict=True))
 
 
-def _resolve_spec(
-    runner: _Runner,
-    spec: FeatureSpec,
-    chosen: tuple[str, ...],
-    overview: dict[str, Any],
-    as_of: dt.date,
-) -> FeatureSpec:
-    """Make the data-dependent choices the spec leaves open."""
+def _resolve_spec(spec: FeatureSpec, overview: dict[str, Any]) -> FeatureSpec:
+    """Make the choices that depend on the lines: time of day, discount unit."""
     updates: dict[str, Any] = {}
-    if spec.peak_months is None and "seasonality" in chosen:
-        months = runner.run(
-            "checking values",
-            f"""
-            SELECT month(ts) AS m FROM lines
-            WHERE customer_id IS NOT NULL AND value > 0 AND ts < {_ts(as_of)}
-            GROUP BY m ORDER BY sum(value) DESC, m LIMIT 2
-            """,
-        ).fetchall()
-        updates["peak_months"] = tuple(sorted(int(m) for (m,) in months))
     if spec.hour_profile is None:
         updates["hour_profile"] = bool(overview["has_time_of_day"])
     if spec.discount is not None and spec.discount_unit == "auto":
         top = overview.get("discount_max") or 0.0
         updates["discount_unit"] = "rate" if top <= 1 else "percent" if top <= 100 else "amount"
+    return replace(spec, **updates)
+
+
+def _resolve_from_orders(
+    runner: _Runner, spec: FeatureSpec, chosen: tuple[str, ...]
+) -> FeatureSpec:
+    """Make the choices that depend on the orders: peak months, channel levels."""
+    updates: dict[str, Any] = {}
+    if spec.peak_months is None and "seasonality" in chosen:
+        months = runner.run(
+            "aggregating orders",
+            "SELECT month(ts) AS m FROM orders GROUP BY m ORDER BY sum(value) DESC, m LIMIT 2",
+        ).fetchall()
+        updates["peak_months"] = tuple(sorted(int(m) for (m,) in months))
     if spec.channel is not None and spec.channels is None and "channel" in chosen:
         levels = runner.run(
-            "checking values",
-            f"""
-            SELECT channel FROM lines
-            WHERE channel IS NOT NULL AND customer_id IS NOT NULL AND ts < {_ts(as_of)}
+            "aggregating orders",
+            """
+            SELECT channel FROM orders WHERE channel IS NOT NULL
             GROUP BY channel ORDER BY count(*) DESC, channel LIMIT 5
             """,
         ).fetchall()
@@ -429,31 +446,24 @@ def _resolve_spec(
 
 
 def _account(
-    runner: _Runner, clean: CleaningSQL, overview: dict[str, Any], as_of: dt.date, today: dt.date
+    runner: _Runner, overview: dict[str, Any], as_of: dt.date, today: dt.date
 ) -> dict[str, Any]:
-    rows = runner.run(
-        "counting",
-        f"""
-        SELECT customer_id IS NULL AS anonymous, state,
-               count(*) FILTER (WHERE {clean.is_return()} AND state NOT IN
-                   ('unparseable_time', 'future_date', 'no_value', 'after_as_of')) AS returns,
-               count(*) AS n
-        FROM final GROUP BY ALL
-        """,
-    ).fetchall()
-    known: dict[str, int] = dict.fromkeys(STATES, 0)
-    lines, anonymous = dict(known), dict(known)
-    foundation_returns = 0
-    for is_anonymous, state, returns, n in rows:
-        (anonymous if is_anonymous else lines)[state] += int(n)
-        if not is_anonymous:
-            foundation_returns += int(returns)
+    """The row account: the overview's counts and the lines per state."""
+    sums = ", ".join(f"sum({state}_lines)" for state in STATES)
+    customer_row = runner.run(
+        "counting", f"SELECT {sums}, sum(raw_return_lines) FROM line_stats"
+    ).fetchall()[0]
+    lines = {state: int(n or 0) for state, n in zip(STATES, customer_row, strict=False)}
+    anonymous: dict[str, int] = dict.fromkeys(STATES, 0)
+    for state, n in runner.run(
+        "counting", "SELECT state, count(*) FROM cls WHERE customer_id IS NULL GROUP BY state"
+    ).fetchall():
+        anonymous[state] = int(n)
     matched = runner.run(
         "counting",
         "SELECT count(*) FILTER (WHERE matched), count(*) FILTER (WHERE NOT matched) "
         "FROM return_matches",
-    ).fetchone()
-    assert matched is not None
+    ).fetchall()[0]
     return {
         "rows_read": int(overview["rows_read"] or 0),
         "duplicate_rows_dropped": int(overview["duplicates"] or 0),
@@ -461,7 +471,7 @@ def _account(
         "rows_with_unparseable_time": int(overview["bad_time"]),
         "rows_without_value": int(overview["no_value"]),
         "rows_on_or_after_as_of": lines["after_as_of"] + lines["future_date"],
-        "return_lines": foundation_returns,
+        "return_lines": int(customer_row[-1] or 0),
         "as_of": as_of.isoformat(),
         "today": today.isoformat(),
         "cleaning": {

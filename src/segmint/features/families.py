@@ -117,32 +117,34 @@ class Families:
         return "discount"
 
     # ----------------------------------------------------------- per customer, from lines
-    def line_columns(self) -> list[str]:
-        """Aggregates over the customer's lines (table ``final``)."""
-        out = [
-            f"sum(value) FILTER (WHERE {_KEPT}) AS net_value",
-            f"sum(value) FILTER (WHERE {_BUY}) AS purchased_value",
-        ]
-        if self._has("returns"):
-            out.append(f"-sum(value) FILTER (WHERE {_RET}) AS returned_value")
-            if self.spec.quantity is not None:
-                out.append(f"sum(quantity) FILTER (WHERE {_BUY}) AS purchased_units")
-                out.append(f"-sum(quantity) FILTER (WHERE {_RET}) AS returned_units")
-        if self._has("breadth"):
-            out.append(f"count(DISTINCT product) FILTER (WHERE {_BUY}) AS n_products")
-            if self.spec.category is not None:
-                out.append(f"count(DISTINCT category) FILTER (WHERE {_BUY}) AS n_categories")
+    def group_columns(self) -> tuple[list[str], list[str]]:
+        """(extra keys, extra sums) of ``line_groups``: window flags, discount sums."""
+        keys, sums = [], []
         if self._has("discount"):
             rate = self._rate()
-            out.append(
-                f"sum(value * coalesce({rate}, 0)) FILTER (WHERE {_BUY}) AS discount_weighted"
-            )
-            out.append(f"sum(value) FILTER (WHERE {_BUY} AND {rate} > 0) AS discounted_value")
+            sums.append(f"sum(value * coalesce({rate}, 0)) AS vr")
+            sums.append(f"sum(value) FILTER (WHERE {rate} > 0) AS vd")
+        if self._has("windows"):
+            keys += [f"ts >= {self._ts(n)} AS w_{n}" for n in self.spec.windows]
+        return keys, sums
+
+    def line_columns(self) -> list[str]:
+        """Per-customer aggregates over ``line_groups`` (lines summed by state)."""
+        out = [
+            f"sum(v) FILTER (WHERE {_KEPT}) AS net_value",
+            f"sum(v) FILTER (WHERE {_BUY}) AS purchased_value",
+        ]
+        if self._has("returns"):
+            out.append(f"-sum(v) FILTER (WHERE {_RET}) AS returned_value")
+            if self.spec.quantity is not None:
+                out.append(f"sum(q) FILTER (WHERE {_BUY}) AS purchased_units")
+                out.append(f"-sum(q) FILTER (WHERE {_RET}) AS returned_units")
+        if self._has("discount"):
+            out.append(f"sum(vr) FILTER (WHERE {_BUY}) AS discount_weighted")
+            out.append(f"sum(vd) FILTER (WHERE {_BUY}) AS discounted_value")
         if self._has("windows"):
             for n in self.spec.windows:
-                out.append(
-                    f"sum(value) FILTER (WHERE {_KEPT} AND ts >= {self._ts(n)}) AS net_last_{n}"
-                )
+                out.append(f"sum(v) FILTER (WHERE {_KEPT} AND w_{n}) AS net_last_{n}")
         return out
 
     # ---------------------------------------------------------- per customer, from orders
@@ -198,12 +200,33 @@ class Families:
                 out.append(f"count(*) FILTER (WHERE ts >= {self._ts(n)}) AS orders_last_{n}")
         return out
 
+    def breadth_sql(self) -> str | None:
+        """Distinct products (and categories) per customer, counted in two steps (faster
+        than ``count(DISTINCT ...)`` among many other aggregates)."""
+        if not self._has("breadth"):
+            return None
+        parts = [("product", "n_products")]
+        if self.spec.category is not None:
+            parts.append(("category", "n_categories"))
+        selects = [
+            f"(SELECT customer_id, count(*) AS {name} FROM (SELECT DISTINCT customer_id, {col} "
+            f"FROM cls WHERE {_BUY} AND customer_id IS NOT NULL AND {col} IS NOT NULL) "
+            "GROUP BY customer_id)"
+            for col, name in parts
+        ]
+        joined = selects[0] + " AS b0"
+        if len(selects) > 1:
+            joined += f" FULL JOIN {selects[1]} AS b1 USING (customer_id)"
+        names = ", ".join(name for _, name in parts)
+        return f"CREATE OR REPLACE TEMP TABLE breadth AS SELECT customer_id, {names} FROM {joined}"
+
     def needs_top_month(self) -> bool:
         return self._has("seasonality")
 
     # ------------------------------------------------------------------- the features
     def feature_columns(self) -> list[tuple[str, str]]:
-        """(name, expression over ``o`` order stats, ``l`` line stats, ``m`` month stats)."""
+        """(name, expression over ``o`` order stats, ``l`` line stats, ``m`` month stats,
+        ``b`` breadth)."""
         a = f"DATE '{self.as_of.isoformat()}'"
         last_month = self.as_of - dt.timedelta(days=1)
         ym_end = last_month.year * 12 + last_month.month - 1
@@ -264,9 +287,9 @@ class Families:
                     (f"{name}_share", f"o.{name}_value / o.order_total") for name, _, _ in _HOURS
                 ]
         if self._has("breadth"):
-            out.append(("distinct_products", "l.n_products"))
+            out.append(("distinct_products", "coalesce(b.n_products, 0)"))
             if self.spec.category is not None:
-                out.append(("distinct_categories", "l.n_categories"))
+                out.append(("distinct_categories", "coalesce(b.n_categories, 0)"))
         if self._has("returns"):
             out.append(("return_value_share", "coalesce(l.returned_value, 0) / l.purchased_value"))
             if self.spec.quantity is not None:
