@@ -69,6 +69,18 @@ def _robust(p: SegmentProfile, d: Differentiator, medians: dict[str, Any]) -> Di
     return Differentiator(d.feature, float(seg), float(pop), sign * size)
 
 
+RFM_GAP = 0.15
+
+
+def _relative_gap(segment: float, population: float) -> float:
+    """``|segment - population| / |population|`` (infinite when the population value is 0)."""
+    if not (_finite(segment) and _finite(population)):
+        return 0.0
+    if population == 0:
+        return math.inf if segment != 0 else 0.0
+    return abs(segment - population) / abs(population)
+
+
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
@@ -91,14 +103,21 @@ def card_facts(p: SegmentProfile, population: dict[str, Any]) -> list[Differenti
     robust = [_robust(p, d, medians) for d in facts]
     out = []
     for d in robust:
-        if d.feature in _RFM and p.name_source != "differentiators" and d.std_diff != 0:
-            # The facts behind an RFM name are said whenever the medians differ.
+        if (
+            d.feature in _RFM
+            and p.name_source != "differentiators"
+            and d.std_diff != 0
+            and _relative_gap(d.segment_mean, d.population_mean) >= RFM_GAP
+        ):
+            # The facts behind an RFM name are said whenever the medians clearly differ.
             d = Differentiator(
                 d.feature,
                 d.segment_mean,
                 d.population_mean,
                 math.copysign(max(abs(d.std_diff), 0.3), d.std_diff),
             )
+        if "=" not in d.feature and _relative_gap(d.segment_mean, d.population_mean) < 0.05:
+            continue  # "median 657 vs 647" is not a difference worth a line
         if abs(d.std_diff) >= 0.1:
             out.append(d)
     return out
