@@ -33,7 +33,7 @@ def report(
     ] = ReportFormat.html,
     out: Annotated[
         str | None,
-        typer.Option("--out", help="File to write [default: report.<format> in RUN_DIR]."),
+        typer.Option("--out", help="File to write (default: RUN_DIR/report.FORMAT)."),
     ] = None,
     debug: Debug = False,
 ) -> None:
