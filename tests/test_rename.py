@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -204,3 +205,18 @@ def test_confidence_and_examples_reach_profiles(shop_run: tuple[Path, Path]) -> 
         assert sum(segment["confidence"]["histogram"]) == segment["size"]
         assert segment["nearest"] in {0, 1, 2} - {segment["id"]}
     assert np.isclose(sum(s["share"] for s in profiles["segments"]), 1.0)
+
+
+def test_typical_customers_follow_hashed_ids(tmp_path: Path) -> None:
+    """With --hash-ids the examples are the pseudonyms of segments.csv; no raw id leaks."""
+    data = write_shop(tmp_path / "shop.csv")
+    out = tmp_path / "run"
+    result = invoke("fit", data, "--out", out, "--k", "3", "--hash-ids", "--salt", "s3cret")
+    assert result.exit_code == 0, result.output
+    ids = set(pd.read_csv(out / "segments.csv", dtype={"customer_id": str})["customer_id"])
+    profiles = json.loads((out / "profiles.json").read_text())
+    examples = {e for s in profiles["segments"] for e in s["examples"]}
+    assert examples and examples <= ids
+    raw = re.compile(r"\b[RLN]\d{3}\b")  # the shop's ids: R000, L012, N039, ...
+    for name in ("profiles.json", "profiles.csv", "charts.json", "report.html", "summary.json"):
+        assert not raw.search((out / name).read_text()), name
