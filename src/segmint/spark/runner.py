@@ -1,0 +1,81 @@
+"""`segmint fit|assign --engine spark`: the output folder and files of the local runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from segmint.artifacts import load_model, save_model
+from segmint.io import write_table
+from segmint.report.html import render_report
+from segmint.rundir import build_extras, write_extras
+from segmint.runner import _check_output_dir, _write_folder_atomically, resolve_model_dir
+from segmint.spark.cluster import SparkFit, fit_spark, label_spark
+from segmint.spark.features import spark_log_features
+from segmint.spark.session import DEFAULT_MASTER, spark_session
+
+
+def fit_spark_file(
+    data: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str] = "segmint-output",
+    k: Any = "auto",
+    seed: int = 0,
+    as_of: str | None = None,
+    algorithm: str = "kmeans",
+    master: str = DEFAULT_MASTER,
+    spark: Any = None,
+) -> SparkFit:
+    """Features, selection, fit and profiles in Spark; the local runner's output folder."""
+    out = Path(out_dir)
+    _check_output_dir(out)
+    spark = spark or spark_session(master)
+    run = spark_log_features(spark, data, as_of=as_of)
+    features = spark.createDataFrame(run.result.features)
+    spec = run.spec
+    fitted = fit_spark(
+        features, k=k, random_state=seed, algorithm=algorithm, roles=run.roles,
+        feature_spec={"spec": spec.to_dict(), "hash": spec.fingerprint()},
+        account=run.result.account, excluded=run.result.excluded, source=str(data),
+    )  # fmt: skip
+    result, extras = build_extras(fitted.result, seed=seed)
+    summary = dict(result.summary)
+    summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    summary["feature_spec_hash"] = spec.fingerprint()
+
+    def write(folder: Path) -> None:
+        write_table(result.assignments, folder / "segments.csv")
+        write_table(result.excluded, folder / "excluded.csv")
+        write_table(result.profiles_table(), folder / "profiles.csv")
+        save_model(result.model, folder / "model")
+        write_extras(folder, result, summary, extras)
+        (folder / "report.html").write_text(
+            render_report(summary, result.profiles, extras.exhibits), encoding="utf-8"
+        )
+        (folder / "summary.json").write_text(
+            json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+
+    _write_folder_atomically(out, write)
+    return fitted
+
+
+def assign_spark_file(
+    model_dir: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    *,
+    out: str | os.PathLike[str],
+    as_of: str | None = None,
+    master: str = DEFAULT_MASTER,
+    spark: Any = None,
+) -> int:
+    """Label a log's customers with a saved model, features and labels in Spark; rows written."""
+    model = load_model(resolve_model_dir(model_dir))
+    spark = spark or spark_session(master)
+    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of)
+    labels = label_spark(model, spark.createDataFrame(run.result.features)).toPandas()
+    write_table(labels, Path(out))
+    return len(labels)

@@ -1,0 +1,154 @@
+"""The Spark engine against the local one: same features, same segments, same model format.
+
+Spark runs in local mode (2 threads, UI off, few shuffle partitions), one session for the
+whole module.  Skipped nowhere: ``make test`` installs pyspark (the ``spark`` extra) and Java.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segmint import segment
+from segmint.artifacts import load_model, save_model
+from segmint.featurize import log_features
+from segmint.spark import spark_log_features, spark_session
+from segmint.spark.cluster import fit_spark, label_spark
+from segmint.spark.features import configure
+
+TODAY = dt.date(2024, 1, 1)
+# pyspark 4 warns once that pandas 3 support is young; the agreement tests are the check.
+# pyspark 4.x passes pandas 3's deprecated copy keyword when collecting: its warning, not ours.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+    pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization"),
+]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = spark_session(
+        "local[2]",
+        app_name="segmint-tests",
+        conf={
+            "spark.sql.shuffle.partitions": "4",
+            "spark.default.parallelism": "4",
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.sql.adaptive.enabled": "true",
+        },
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    configure(session)
+    yield session
+    session.stop()
+
+
+def _close(a: np.ndarray, b: np.ndarray, *, floor: float = 1e-6) -> np.ndarray:
+    # 1e-9 relative to the value, or to the column's scale for sums that cancel to ~0
+    # (a customer's net spend of 1e-14 after +/- hundreds: summation order decides it).
+    scale = np.nanmax(np.abs(b)) if np.isfinite(b).any() else 0.0
+    tol = 1e-9 * np.maximum(np.maximum(np.abs(a), np.abs(b)), floor * scale)
+    same_nan = np.isnan(a) & np.isnan(b)
+    return same_nan | (np.abs(a - b) <= tol)
+
+
+@pytest.mark.realdata
+def test_features_equal_local_engine_on_online_retail(spark, shared_data: Path) -> None:
+    path = shared_data / "online-retail" / "online_retail.csv"
+    remote = spark_log_features(spark, path, today=TODAY).result
+    local = log_features(path, today=TODAY).result
+    assert list(remote.features.columns) == list(local.features.columns)
+    assert remote.features["customer_id"].tolist() == local.features["customer_id"].tolist()
+    assert len(local.features) == 4333
+    for column in local.features.columns[1:]:
+        a = remote.features[column].to_numpy(dtype=float)
+        b = local.features[column].to_numpy(dtype=float)
+        if local.features[column].dtype == np.int64:
+            assert remote.features[column].dtype == np.int64, column
+            np.testing.assert_array_equal(a, b, err_msg=column)
+        else:
+            # The slope's least-squares formula subtracts products of sums (months^3 x
+            # spend): its rounding is relative to those terms, so to the column's scale.
+            bad = ~_close(a, b, floor=1.0 if column == "monthly_spend_slope" else 1e-6)
+            assert not bad.any(), (column, remote.features.loc[bad, "customer_id"].tolist()[:5])
+    assert remote.excluded["customer_id"].tolist() == local.excluded["customer_id"].tolist()
+    assert remote.excluded["reason"].tolist() == local.excluded["reason"].tolist()
+    np.testing.assert_allclose(
+        remote.quality["quality_score"], local.quality["quality_score"], rtol=1e-12
+    )
+    assert remote.quality["quality_reasons"].tolist() == local.quality["quality_reasons"].tolist()
+    for key in ("rows_read", "duplicate_rows_dropped", "rows_without_customer_id", "cleaning"):
+        assert remote.account[key] == local.account[key], key
+    assert remote.spec is not None and local.spec is not None
+    assert remote.spec.fingerprint() == local.spec.fingerprint()
+
+
+def planted_customers(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """A customer feature table drawn from four planted archetypes (log-normal spreads)."""
+    rng = np.random.default_rng(seed)
+    # recency_days, frequency, monetary, avg_order_value, tenure_days (medians)
+    archetypes = np.array(
+        [
+            [12.0, 25.0, 2500.0, 100.0, 700.0],  # loyal big spenders
+            [200.0, 2.0, 80.0, 40.0, 260.0],  # lapsed one-offs
+            [20.0, 3.0, 120.0, 40.0, 30.0],  # new customers
+            [60.0, 8.0, 3200.0, 400.0, 500.0],  # occasional high-basket
+        ]
+    )
+    truth = rng.choice(len(archetypes), size=n, p=[0.2, 0.35, 0.25, 0.2])
+    values = archetypes[truth] * np.exp(rng.normal(0.0, 0.18, size=(n, archetypes.shape[1])))
+    frame = pd.DataFrame(
+        values, columns=["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days"]
+    )
+    frame.insert(0, "customer_id", [f"c{i:07d}" for i in range(n)])
+    return frame, truth
+
+
+def test_spark_and_local_segmentations_agree_on_200k_customers(spark, tmp_path: Path) -> None:
+    table, truth = planted_customers(200_000)
+    local = segment(table, customer_col="customer_id", input_kind="customers", random_state=0)
+    remote = fit_spark(
+        spark.createDataFrame(table).repartition(4), random_state=0, source="planted"
+    )
+    assert remote.model.k == local.model.k == 4
+    local_labels = local.assignments.set_index("customer_id")["segment"]
+    remote_labels = remote.result.assignments.set_index("customer_id")["segment"]
+    remote_labels = remote_labels.loc[local_labels.index]
+    assert adjusted_rand_score(local_labels, remote_labels) >= 0.9
+    assert adjusted_rand_score(truth, remote_labels.to_numpy()) >= 0.9
+    scores = remote.model.selection["scores"]
+    assert [s["k"] for s in scores] == list(range(1, 11))
+    assert remote.model.selection["mllib_silhouette_squared_euclidean"]
+    assert sum(s["size"] for s in remote.model.segments) == 200_000
+
+    # The same model format: saved, loaded and served by the local assign code.
+    save_model(remote.model, tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    head = table.head(5000)
+    served = loaded.assign(head, source="planted").assignments
+    expected = remote.result.assignments.set_index("customer_id").loc[head["customer_id"]]
+    assert served["segment"].tolist() == expected["segment"].tolist()
+
+    # A local model labels a Spark DataFrame (pandas UDF), as it labels pandas.
+    sdf = spark.createDataFrame(head)
+    labelled = label_spark(local.model, sdf).toPandas().set_index("customer_id")
+    mine = local.assignments.set_index("customer_id").loc[head["customer_id"]]
+    assert labelled.loc[head["customer_id"], "segment"].tolist() == mine["segment"].tolist()
+
+
+@pytest.mark.parametrize("algorithm", ["bisecting", "gmm"])
+def test_other_mllib_algorithms_find_the_planted_segments(spark, algorithm: str) -> None:
+    table, truth = planted_customers(20_000, seed=3)
+    fitted = fit_spark(spark.createDataFrame(table), k=4, algorithm=algorithm, random_state=1)
+    labels = fitted.result.assignments.set_index("customer_id").loc[table["customer_id"]]
+    assert fitted.model.params["algorithm"] == algorithm
+    assert adjusted_rand_score(truth, labels["segment"]) >= 0.9
