@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean postgres chromium bench-service wrk bench-features
+.PHONY: install demo test lint bench bench-e2e clean postgres chromium spark bench-service wrk bench-features
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python >= 3.11")'
@@ -34,8 +34,39 @@ chromium:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
 	}
 
-test: $(STAMP) postgres chromium
+# The Spark tests run pyspark (the spark extra) in local mode on Java (Debian package).
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	@touch $(SPARK_STAMP)
+
+spark: $(SPARK_STAMP)
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing Java (Debian package) for the Spark engine"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; \
+	}
+
+test: $(STAMP) postgres chromium spark
 	$(BIN)/python -m pytest
+
+# Benchmarks (never part of the tests): every benchmarks/bench_*.py, a table each, JSON in
+# benchmarks/results/. BENCH_E2E_ROWS sets the transaction log sizes of bench_e2e.
+BENCH_E2E_ROWS ?= 1000000,10000000
+bench-e2e: spark
+	$(BIN)/python benchmarks/bench_e2e.py --rows $(BENCH_E2E_ROWS)
+
+# Each benchmark through its own target when it has one (bench-features, bench-selection,
+# bench-service, bench-e2e), else the script itself; then one table of every result file.
+bench: spark
+	@mkdir -p benchmarks/results
+	@set -e; for script in benchmarks/bench_*.py; do \
+		name=$$(basename $$script .py | sed 's/_/-/'); \
+		echo "== $$script"; \
+		if $(MAKE) -n $$name >/dev/null 2>&1; then $(MAKE) --no-print-directory $$name; \
+		else $(BIN)/python $$script; fi; \
+	done
+	$(BIN)/python benchmarks/bench_e2e.py --summary
 
 # The service's load test drives wrk (Debian package) against `segmint serve` on loopback.
 wrk:
