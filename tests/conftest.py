@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def _shared_data_dir() -> Path:
 
 
 SHARED_DATA = _shared_data_dir()
+
+# The Spark agreement tests need the optional spark extra; `make test-spark` installs it.
+collect_ignore = [] if importlib.util.find_spec("pyspark") else ["test_spark.py"]
 
 
 @pytest.fixture(scope="session")

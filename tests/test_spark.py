@@ -1,7 +1,8 @@
 """The Spark engine against the local one: same features, same segments, same model format.
 
 Spark runs in local mode (2 threads, UI off, few shuffle partitions), one session for the
-whole module.  Skipped nowhere: ``make test`` installs pyspark (the ``spark`` extra) and Java.
+whole module. Run with ``make test-spark`` (installs pyspark, the ``spark`` extra, and Java);
+not yet part of ``make test``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TODAY = dt.date(2024, 1, 1)
 # pyspark 4 warns once that pandas 3 support is young; the agreement tests are the check.
 # pyspark 4.x passes pandas 3's deprecated copy keyword when collecting: its warning, not ours.
 pytestmark = [
+    pytest.mark.spark,
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
     pytest.mark.filterwarnings("ignore:toPandas attempted Arrow optimization"),
