@@ -199,3 +199,27 @@ def test_unicode_spaces_around_values_are_stripped_as_in_memory(tmp_path: Path) 
     assert_same(in_memory(path), result.features)
     assert list(result.features.features["customer_id"]) == ["c1", "c2", "c3", "c4"]
     assert result.features.account["cleaning"]["lines"]["non_product"] == len(spaced) * 3
+
+
+def test_excel_separator_hint_and_blank_lines_before_the_header(tmp_path: Path) -> None:
+    rows = ["", "", "sep=;", "customer;when;amount"]
+    rows += [f"k{i % 5};2024-0{i % 9 + 1}-1{i % 10} 10:00;{i},{i % 10}" for i in range(40)]
+    path = tmp_path / "hinted.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = streamed(path)
+    assert result.source.skip == 3 and result.source.delimiter == ";"
+    assert_same(in_memory(path), result.features)
+    assert result.features.account["rows_read"] == 40
+
+
+def test_utf16_files_are_read_into_memory(tmp_path: Path) -> None:
+    from segmint.featurize import log_features
+    from segmint.scan import can_stream
+
+    rows = ["customer,when,amount"] + [f"k{i % 4},2024-01-{i + 1:02d},{i}.5" for i in range(20)]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-16")
+    assert not can_stream(path)
+    run = log_features(path, today=TODAY)
+    assert "streamed" not in run.load and run.load["encoding"] == "utf-16"
+    assert len(run.result.features) == 4

@@ -96,12 +96,20 @@ def _progress(enabled: bool, steps: int) -> Iterator[Callable[[str], None]]:
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=steps)
         done = -1
+        current = "starting"
 
         def advance(step: str) -> None:
-            nonlocal done
+            nonlocal done, current
             done += 1
+            current = step
             bar.update(task, description=step, completed=done)
 
+        def detail(step: str, percent: float | None) -> None:
+            # within a long step (streaming a transaction log): what it is doing now
+            suffix = f" {percent:.0f}%" if percent is not None else ""
+            bar.update(task, description=f"{current}: {step}{suffix}")
+
+        advance.detail = detail  # type: ignore[attr-defined]
         yield advance
         bar.update(task, completed=steps)
 
@@ -205,6 +213,7 @@ def fit(
                 progress=progress,
                 outcome=outcome,
                 compare=compare,
+                detail=getattr(progress, "detail", None),
                 **privacy,
             )
         if as_json:

@@ -25,7 +25,7 @@ from segmint.features.rfm import spec_from_roles
 from segmint.features.roles import ColumnRoles, detect_roles
 from segmint.features.spec import FAMILIES, FIT_FAMILIES, FeatureSpec, parse_spec
 from segmint.io import LoadedTable, read_table, write_table
-from segmint.scan import STREAM_FORMATS, read_sample, stream_features
+from segmint.scan import can_stream, read_sample, stream_features
 
 SPEC_FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -170,7 +170,7 @@ def log_features(
     spec = spec or FeatureSpec()
     ids = ids or IdPolicy()
     path = Path(data)
-    streamed = path.suffix.lower() in STREAM_FORMATS and sheet is None
+    streamed = can_stream(path) and sheet is None
     if streamed:
         if progress is not None:
             progress("reading a sample", None)
@@ -220,7 +220,7 @@ def apply_id_policy(
     """Pseudonymise the ids of ``result`` when asked, or when they are personal data."""
     personal = id_pii is not None and not ids.keep_pii
     if not (ids.hash_ids or personal):
-        note = {"pseudonymised": False}
+        note: dict[str, Any] = {"pseudonymised": False}
         if id_pii is not None:
             note["personal_data"] = id_pii.kind
         return result, note, None
@@ -340,12 +340,7 @@ def open_for_fit(
 
     ids = ids or IdPolicy()
     path = Path(data)
-    if (
-        stream
-        and sheet is None
-        and input_kind != "customers"
-        and path.suffix.lower() in STREAM_FORMATS
-    ):
+    if stream and sheet is None and input_kind != "customers" and can_stream(path):
         source_scan = read_sample(path)
         frame = source_scan.sample.frame
         kind = input_kind
@@ -475,4 +470,4 @@ def assign_log(
 
 def streamable(data: str | os.PathLike[str], model: Any) -> bool:
     """Whether ``assign`` streams ``data``: a CSV/TSV/Parquet file for a log model."""
-    return model.roles.kind == "transactions" and Path(data).suffix.lower() in STREAM_FORMATS
+    return model.roles.kind == "transactions" and can_stream(data)

@@ -75,6 +75,7 @@ def fit_file(
     spec: FeatureSpec | None = None,
     ids: IdPolicy | None = None,
     id_map: str | os.PathLike[str] | None = None,
+    detail: Callable[[str, float | None], None] | None = None,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -87,7 +88,8 @@ def fit_file(
     the names a person gave that are re-applied, and the reuse of saved candidates).
     A transaction log in CSV/TSV/Parquet is streamed through DuckDB with ``spec``
     (:mod:`segmint.featurize`); ``ids`` pseudonymises customer ids in every output, the
-    mapping written to ``id_map`` only when given.
+    mapping written to ``id_map`` only when given; ``detail(step, percent)`` follows the
+    steps of a streamed log.
     """
     out = Path(out_dir)
     _check_output_dir(out)
@@ -103,7 +105,7 @@ def fit_file(
     else:
         fit_input = open_for_fit(
             data, sheet=sheet, input_kind=input_kind, customer_col=customer_col, as_of=as_of,
-            spec=spec, ids=ids, stream=on_result is None and outcome is None,
+            spec=spec, ids=ids, stream=on_result is None and outcome is None, progress=detail,
         )  # fmt: skip
         loaded = fit_input.loaded
         if id_map is not None and fit_input.id_map is None:

@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,7 +65,8 @@ _WHITESPACE = (
     " \t\n\x0b\x0c\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-_NA_LIST = ", ".join(literal(v) for v in sorted(NA_VALUES) if v)
+_NA_JOINED = "\x01" + "\x01".join(sorted(v for v in NA_VALUES if v)) + "\x01"
+_NA_LONGEST = max(len(v.encode()) for v in NA_VALUES)
 _TEXT_ROLES = ("customer", "order", "product", "category", "channel")
 _NUMBER_ROLES = ("quantity", "price", "amount", "discount")
 _DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
@@ -125,10 +126,7 @@ class ScanSource:
     def cleaned(self, columns: list[str], data_path: Path | None = None) -> str:
         """A subquery of the columns' cleaned text (stripped; NA spellings missing) as _c0..."""
         inner = ", ".join(f"{self.stripped(c)} AS _s{i}" for i, c in enumerate(columns))
-        outer = ", ".join(
-            f"CASE WHEN _s{i} IN ({_NA_LIST}) THEN NULL ELSE _s{i} END AS _c{i}"
-            for i in range(len(columns))
-        )
+        outer = ", ".join(f"{_na(f'_s{i}')} AS _c{i}" for i in range(len(columns)))
         return f"(SELECT {outer} FROM (SELECT {inner} FROM {self.relation(data_path)}))"
 
     def is_text(self, name: str) -> bool:
@@ -136,28 +134,30 @@ class ScanSource:
         return self.fmt != "parquet" or self.native_types.get(name, "VARCHAR") == "VARCHAR"
 
     def view_sql(self, spec: FeatureSpec, data_path: Path | None = None) -> str:
-        """``CREATE VIEW src``: the canonical columns, the row hash and the check flags."""
+        """``CREATE VIEW src``: the canonical columns, the row hash and the check flags.
+
+        Text is stripped of spaces (cheap); the rare value where every Unicode space must
+        go (``read_table`` strips them) takes a slow path: ids and codes when they hold
+        a non-ASCII character or start or end with a control character, numbers and
+        dates when the fast reading fails.
+        """
         used = spec.used_columns()
-        alias = {col: f"_c{i}" for i, col in enumerate(used)}
-        spaced = [
-            f"trim({self._raw(col)}) AS _t{i}"
-            if self.is_text(col)
-            else f"{self._raw(col)} AS _t{i}"
-            for i, col in enumerate(used)
-        ]
-        spaced.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
-        level0 = [
-            f"{_strip(f'_t{i}')} AS _s{i}" if self.is_text(col) else f"_t{i} AS _s{i}"
-            for i, col in enumerate(used)
-        ]
-        level0.append("row_hash")
-        first = [
-            f"CASE WHEN _s{i} IN ({_NA_LIST}) THEN NULL ELSE _s{i} END AS _c{i}"
-            if self.is_text(col)
-            else f"_s{i} AS _c{i}"
-            for i, col in enumerate(used)
-        ]
-        first.append("row_hash")
+        index = {col: i for i, col in enumerate(used)}
+        level_a = []
+        for i, col in enumerate(used):
+            raw = self._raw(col)
+            level_a.append(f"{raw} AS _r{i}")
+            level_a.append(f"trim({raw}) AS _t{i}" if self.is_text(col) else f"{raw} AS _t{i}")
+        level_a.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
+        text_roles = {getattr(spec, role) for role in _TEXT_ROLES} - {None}
+        level_b = [f"_r{i}" for i in range(len(used))] + ["row_hash"]
+        for i, col in enumerate(used):
+            if not self.is_text(col):
+                level_b.append(f"_t{i} AS _c{i}")
+            elif col in text_roles:
+                level_b.append(f"{_na(_strip(f'_t{i}'))} AS _c{i}")
+            else:
+                level_b.append(f"{_na(f'_t{i}')} AS _c{i}")
         select: dict[str, str] = {}
         flags: dict[str, str] = {}
         canon = ("customer_id", "order_id", "product", "category", "channel")
@@ -167,39 +167,72 @@ class ScanSource:
                 select[name] = "NULL::VARCHAR"
                 continue
             native = None if self.is_text(col) else self.native_types.get(col)
-            select[name], checks = _text_value(alias[col], self.rules[col], native)
+            select[name], checks = _text_value(f"_c{index[col]}", self.rules[col], native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
         assert spec.time is not None
+        i = index[spec.time]
         native = None if self.is_text(spec.time) else self.native_types.get(spec.time)
-        select["ts"], checks = _time_value(alias[spec.time], self.rules[spec.time], native)
+        select["ts"], checks = _time_value(f"_c{i}", f"_r{i}", self.rules[spec.time], native)
         flags |= {f"chk_time_{kind}": sql for kind, sql in checks}
         for role in _NUMBER_ROLES:
             col = getattr(spec, role)
             if col is None:
                 select[role] = "NULL::DOUBLE"
                 continue
+            i = index[col]
             native = None if self.is_text(col) else self.native_types.get(col)
-            select[role], checks = _number_value(alias[col], self.rules[col], native)
+            select[role], checks = _number_value(f"_c{i}", f"_r{i}", self.rules[col], native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
         value = "amount" if spec.amount is not None else "quantity * price"
-        second = [f"{sql} AS {name}" for name, sql in select.items()]
-        second += [f"({sql}) AS {name}" for name, sql in flags.items()]
+        level_c = [f"{sql} AS {name}" for name, sql in select.items()]
+        level_c += [
+            "row_hash",
+            *(f"_r{i}" for i in range(len(used))),
+            *(f"_c{i}" for i in range(len(used))),
+        ]
+        level_d = [
+            f"({sql.replace('{value}', _flag_value(name))}) AS {name}"
+            for name, sql in flags.items()
+        ]
         return f"""
             CREATE OR REPLACE TEMP VIEW src AS
             SELECT customer_id, ts, order_id, quantity, price,
                    CAST({value} AS DOUBLE) AS value, product, category, channel, discount,
-                   row_hash{"".join(", " + name for name in flags)}
+                   row_hash{"".join(", " + f for f in level_d)}
             FROM (
-                SELECT {", ".join(second)}, row_hash
-                FROM (SELECT {", ".join(first)} FROM (
-                    SELECT {", ".join(level0)} FROM (
-                        SELECT {", ".join(spaced)} FROM {self.relation(data_path)})))
+                SELECT {", ".join(level_c)}
+                FROM (SELECT {", ".join(level_b)} FROM (
+                    SELECT {", ".join(level_a)} FROM {self.relation(data_path)}))
             )
         """
 
 
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _LEADING_ZERO = r"^[+-]?0\d"
+
+
+def _flag_value(flag: str) -> str:
+    """The value column a flag ``chk_<role>_<kind>`` checks."""
+    role = flag.split("_")[1]
+    return "ts" if role == "time" else role
+
+
+def _na(x: str) -> str:
+    """``x``, missing when it is one of the NA spellings."""
+    # Not ``x IN (...)``: DuckDB makes a long IN list a join, evaluated for every row
+    # before any CASE could spare it.  The spellings are short: one string search.
+    # (CASE branches run only on the rows that reach them; both sides of an AND or OR
+    # run on every row.)
+    test = f"contains({literal(_NA_JOINED)}, concat(chr(1), {x}, chr(1)))"
+    return (
+        f"CASE WHEN strlen({x}) > {_NA_LONGEST} THEN {x} "
+        f"WHEN strlen({x}) = 0 OR {test} THEN NULL ELSE {x} END"
+    )
+
+
+def _slow(raw: str) -> str:
+    """The raw text stripped of every Unicode space, missing for NA spellings (slow)."""
+    return _na(f"trim({raw}, {literal(_WHITESPACE)})")
 
 
 def _text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
@@ -232,7 +265,21 @@ def _text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple
     return f"CAST(TRY_CAST({x} AS DOUBLE) AS VARCHAR)", [("text", not_number)]
 
 
-def _number_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
+def _fast_or_slow(x: str, raw: str, parse: Callable[[str], str]) -> tuple[str, str]:
+    """(value, flag of a value that is not missing and not readable): ``parse`` on the
+    space-stripped text, or, where that fails, on the text stripped of every space."""
+    fast, slow = parse(x), parse(_slow(raw))
+    # CASE, not AND: DuckDB evaluates both sides of an AND on every row, while a CASE
+    # branch runs only on the rows that reach it.  ``{value}`` in the flag stands for
+    # the value column (computed once, one level below).
+    value = f"CASE WHEN {x} IS NULL OR {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
+    flag = f"CASE WHEN {x} IS NULL OR {{value}} IS NOT NULL THEN FALSE ELSE {_slow(raw)} IS NOT NULL END"
+    return value, flag
+
+
+def _number_value(
+    x: str, raw: str, rule: Rule, native: str | None
+) -> tuple[str, list[tuple[str, str]]]:
     """(SQL of a DOUBLE, [(flag, SQL)]) for a quantity, price, amount or discount."""
     if native is not None:
         if native == "BOOLEAN":
@@ -241,15 +288,25 @@ def _number_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tup
             ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
         ]
     if rule.kind == "decimal_comma":
-        bad = f"{x} IS NOT NULL AND NOT regexp_full_match({x}, {literal(_DECIMAL_COMMA)})"
-        parsed = f"TRY_CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
-        return f"CASE WHEN NOT ({bad}) THEN {parsed} END", [("text", bad)]
-    return f"TRY_CAST({x} AS DOUBLE)", [
-        ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
-    ]
+
+        def parse(t: str) -> str:
+            return (
+                f"CASE WHEN regexp_full_match({t}, {literal(_DECIMAL_COMMA)}) "
+                f"THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE) END"
+            )
+
+    else:
+
+        def parse(t: str) -> str:
+            return f"TRY_CAST({t} AS DOUBLE)"
+
+    value, flag = _fast_or_slow(x, raw, parse)
+    return value, [("text", flag)]
 
 
-def _time_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
+def _time_value(
+    x: str, raw: str, rule: Rule, native: str | None
+) -> tuple[str, list[tuple[str, str]]]:
     """(SQL of a TIMESTAMP, [(flag, SQL)]) for the time column."""
     if native is not None:
         if native.startswith("TIMESTAMP WITH TIME ZONE"):
@@ -257,18 +314,22 @@ def _time_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple
         return f"TRY_CAST({x} AS TIMESTAMP)", [
             ("bad", f"{x} IS NOT NULL AND TRY_CAST({x} AS TIMESTAMP) IS NULL")
         ]
-    parsed = _date_parser(x, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
-    return parsed, [("bad", f"{x} IS NOT NULL AND ({parsed}) IS NULL")]
+
+    def parse(t: str) -> str:
+        return _date_parser(t, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
+
+    value, flag = _fast_or_slow(x, raw, parse)
+    return value, [("bad", flag)]
 
 
 def _strip(t: str) -> str:
     """SQL of ``t`` (already stripped of spaces) stripped of every Unicode space.
 
     ``trim(t, characters)`` is slow, so it runs only where it can matter: values with a
-    non-ASCII character, or starting or ending with an ASCII control character.
+    non-ASCII character, or starting or ending with an ASCII control character (tab,
+    line feed, ...).
     """
-    controls = " OR ".join(f"ends_with({t}, chr({c}))" for c in (9, 10, 11, 12, 13))
-    odd = f"strlen({t}) <> length({t}) OR ascii({t}) < 32 OR {controls}"
+    odd = f"strlen({t}) <> length({t}) OR ascii({t}) < 32 OR {t}[-1:] < ' '"
     return f"CASE WHEN {odd} THEN trim({t}, {literal(_WHITESPACE)}) ELSE {t} END"
 
 
@@ -295,6 +356,19 @@ def _date_parser(x: str, label: str, *, zoned: bool = False) -> str:
     formats += [f.replace(" ", "T", 1) for f in formats[:3]]
     listed = "[" + ", ".join(literal(f) for f in formats) + "]"
     return f"try_strptime({x}, {listed})"
+
+
+def can_stream(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is read as a stream: CSV/TSV/Parquet by extension, and not UTF-16
+    text (whose lines DuckDB cannot split; those are read into memory)."""
+    target = Path(path)
+    if target.suffix.lower() not in STREAM_FORMATS:
+        return False
+    if STREAM_FORMATS[target.suffix.lower()] == "parquet" or not target.is_file():
+        return True
+    with target.open("rb") as handle:
+        head = handle.read(2)
+    return head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 # ----------------------------------------------------------------------------- sampling

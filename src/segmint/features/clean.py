@@ -106,44 +106,55 @@ class CleaningSQL:
     def has_quantity(self) -> bool:
         return self.spec.quantity is not None
 
-    def staged(self) -> str:
-        return "CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM src"
-
-    def duplicates(self, checks: tuple[str, ...] = ()) -> str:
-        """Rows whose hash occurs more than once, grouped into distinct lines with copies.
+    def duplicates(self, checks: tuple[str, ...] = ()) -> list[str]:
+        """Statements finding the rows of ``log_rows`` whose hash occurs more than once,
+        grouping them into distinct lines with their number of copies, and the view
+        ``cls`` of the distinct lines.
 
         ``checks`` are the reader's flag columns, equal on equal rows, kept with them.
         """
-        cols = ", ".join((*CANONICAL, *checks))
-        return f"""
+        cols = ", ".join((*CANONICAL, *checks, "status"))
+        return [
+            """
+            CREATE OR REPLACE TEMP TABLE dup_hashes AS
+            SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
+            """,
+            f"""
             CREATE OR REPLACE TEMP TABLE dup_lines AS
             SELECT row_hash, {cols}, count(*) AS copies
-            FROM staged
-            WHERE row_hash IN (SELECT row_hash FROM staged GROUP BY row_hash HAVING count(*) > 1)
+            FROM log_rows SEMI JOIN dup_hashes USING (row_hash)
             GROUP BY row_hash, {cols}
-        """
-
-    def lines(self, checks: tuple[str, ...] = ()) -> str:
-        """The distinct lines (a view): unique rows, then one row per duplicated line."""
-        cols = ", ".join((*CANONICAL, *checks))
-        return f"""
-            CREATE OR REPLACE TEMP VIEW lines AS
-            SELECT row_hash, {cols}, 1 AS copies FROM staged ANTI JOIN dup_lines USING (row_hash)
+            """,
+            f"""
+            CREATE OR REPLACE TEMP VIEW cls AS
+            SELECT row_hash, {cols}, 1 AS copies FROM log_rows ANTI JOIN dup_hashes USING (row_hash)
             UNION ALL
             SELECT row_hash, {cols}, copies FROM dup_lines
-        """
+            """,
+        ]
 
     def is_return(self) -> str:
         """The foundation's return test: negative value or a cancellation prefix."""
         return f"(value < 0 OR {_prefix_test('order_id', self.spec.cancellation_prefixes)})"
 
-    def classified(self) -> str:
+    def classified(self, checks: tuple[str, ...] = ()) -> str:
+        """Every row of ``src``, typed, with its state, the as-of date aside (applied by
+        :meth:`with_as_of`, so that the as-of date can come from these rows): the one
+        table the log is read into."""
         spec = self.spec
         cancel = _prefix_test("order_id", spec.cancellation_prefixes)
         adjust = _prefix_test("order_id", spec.adjustment_prefixes)
         if spec.product is not None and spec.non_product_codes:
-            codes = ", ".join(literal(c.strip().upper()) for c in spec.non_product_codes)
-            non_product = f"upper(product) IN ({codes})"  # ids and codes come stripped
+            # ids and codes come stripped; not ``IN (...)``: DuckDB makes a long IN list
+            # a join; one search in the codes joined is cheaper
+            joined = (
+                "\x01" + "\x01".join(c.strip().upper() for c in spec.non_product_codes) + "\x01"
+            )
+            longest = max(len(c.strip().encode()) for c in spec.non_product_codes)
+            non_product = (
+                f"(strlen(product) <= {longest} AND "
+                f"contains({literal(joined)}, concat(chr(1), upper(product), chr(1))))"
+            )
         else:
             non_product = "FALSE"
         if self.has_quantity:
@@ -151,24 +162,39 @@ class CleaningSQL:
             zero, negative = "(price = 0 OR quantity = 0)", "price < 0"
         else:
             zero, negative = "value = 0", "FALSE"
-        cols = ", ".join(CANONICAL)
+        cols = ", ".join((*CANONICAL, *checks))
         states = ", ".join(literal(state) for state in STATES)
         return f"""
-            CREATE OR REPLACE TEMP TABLE cls AS
-            SELECT row_hash, {cols}, copies, {self.is_return()} AS raw_return,
+            CREATE OR REPLACE TEMP TABLE log_rows AS
+            SELECT row_hash, {cols},
                 CAST(CASE
                     WHEN ts IS NULL THEN 'unparseable_time'
                     WHEN ts >= {self.future_cut} THEN 'future_date'
                     WHEN value IS NULL THEN 'no_value'
-                    WHEN ts >= {self.as_of} THEN 'after_as_of'
                     WHEN {non_product} THEN 'non_product'
                     WHEN {adjust} THEN 'stock_adjustment'
                     WHEN {zero} THEN 'zero_price'
                     WHEN {negative} THEN 'negative_price'
                     WHEN {self.is_return()} THEN 'return'
                     ELSE 'purchase'
-                END AS ENUM ({states})) AS state
-            FROM lines
+                END AS ENUM ({states})) AS status
+            FROM src
+        """
+
+    def with_as_of(self) -> str:
+        """The view of the classified lines with lines on or after the as-of date set
+        aside (the rule comes right after the missing values, before the others)."""
+        states = ", ".join(literal(state) for state in STATES)
+        return f"""
+            CREATE OR REPLACE TEMP VIEW dated AS
+            SELECT * EXCLUDE (status),
+                CAST(CASE
+                    WHEN ts >= {self.as_of}
+                         AND status NOT IN ('unparseable_time', 'future_date', 'no_value')
+                    THEN 'after_as_of'
+                    ELSE CAST(status AS VARCHAR)
+                END AS ENUM ({states})) AS status
+            FROM cls
         """
 
     def voided(self) -> str:
@@ -193,12 +219,12 @@ class CleaningSQL:
             CREATE OR REPLACE TEMP TABLE voided AS
             WITH x AS (
                 SELECT customer_id, {keyed}, ts, row_hash
-                FROM cls WHERE state = 'return' AND customer_id IS NOT NULL
+                FROM dated WHERE status = 'return' AND customer_id IS NOT NULL
             ),
             keys AS (SELECT DISTINCT {part} FROM x),
             p AS (
                 SELECT customer_id, {keyed}, ts, row_hash
-                FROM cls WHERE state = 'purchase' AND customer_id IS NOT NULL
+                FROM dated WHERE status = 'purchase' AND customer_id IS NOT NULL
             ),
             xr AS (
                 SELECT *, row_number() OVER (PARTITION BY {part} ORDER BY ts, row_hash) AS k
@@ -218,23 +244,25 @@ class CleaningSQL:
             SELECT x_hash AS row_hash, customer_id FROM pairs
         """
 
-    def final(self) -> list[str]:
-        """Statements setting the voided and absurd states in ``cls``."""
-        statements = [
-            """
-            UPDATE cls SET state = 'voided' FROM voided
-            WHERE cls.row_hash = voided.row_hash AND cls.customer_id = voided.customer_id
-            """
-        ]
+    def final(self) -> str:
+        """The view of every line with its final state: voided and absurd lines set."""
         threshold = self.spec.absurd_quantity
         if self.has_quantity and threshold > 0:
-            statements.append(
-                f"""
-                UPDATE cls SET state = 'absurd_quantity'
-                WHERE state IN ('purchase', 'return') AND abs(quantity) >= {float(threshold)!r}
-                """
-            )
-        return statements
+            absurd = f"abs(c.quantity) >= {float(threshold)!r}"
+        else:
+            absurd = "FALSE"
+        states = ", ".join(literal(state) for state in STATES)
+        return f"""
+            CREATE OR REPLACE TEMP VIEW final AS
+            SELECT c.* EXCLUDE (status),
+                CAST(CASE
+                    WHEN v.row_hash IS NOT NULL THEN 'voided'
+                    WHEN c.status IN ('purchase', 'return') AND {absurd} THEN 'absurd_quantity'
+                    ELSE CAST(c.status AS VARCHAR)
+                END AS ENUM ({states})) AS state
+            FROM dated AS c
+            LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
+        """
 
     def return_matches(self) -> str:
         """Each kept return of a customer, and whether an earlier purchase matches it."""
@@ -242,13 +270,13 @@ class CleaningSQL:
             CREATE OR REPLACE TEMP TABLE return_matches AS
             WITH x AS (
                 SELECT customer_id, coalesce(product, '') AS pk, ts, row_hash
-                FROM cls WHERE state = 'return' AND customer_id IS NOT NULL
+                FROM final WHERE state = 'return' AND customer_id IS NOT NULL
             ),
             keys AS (SELECT DISTINCT customer_id, pk FROM x),
             p AS (
                 SELECT customer_id, coalesce(product, '') AS pk, ts, order_id
-                FROM cls SEMI JOIN keys
-                  ON cls.customer_id = keys.customer_id AND coalesce(cls.product, '') = keys.pk
+                FROM final SEMI JOIN keys
+                  ON final.customer_id = keys.customer_id AND coalesce(final.product, '') = keys.pk
                 WHERE state = 'purchase'
             )
             SELECT x.customer_id, x.row_hash, p.order_id AS matched_order,

@@ -196,15 +196,17 @@ def compute_features(
     future_cut = _ts(today + dt.timedelta(days=1))
     chosen = choose_families(spec, families)
 
-    runner.run("reading lines", "CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM src")
+    # The log is read once, typed and classified, into the table ``log_rows``; ``cls`` is the
+    # view of its distinct lines.
     checks_cols = tuple(
         str(row[0])
-        for row in con.execute("DESCRIBE staged").fetchall()
+        for row in con.execute("DESCRIBE src").fetchall()
         if str(row[0]).startswith("chk_")
     )
     prelim = CleaningSQL(spec, as_of="NULL", future_cut=future_cut)
-    runner.run("finding duplicates", prelim.duplicates(checks_cols))
-    runner.run("finding duplicates", prelim.lines(checks_cols))
+    runner.run("reading lines", prelim.classified(checks_cols))
+    for statement in prelim.duplicates(checks_cols):
+        runner.run("finding duplicates", statement)
     overview = _overview(runner, spec, future_cut, checks_cols)
     if overview["last_ts"] is None:
         if overview["future_lines"]:
@@ -221,14 +223,11 @@ def compute_features(
     resolved = _resolve_spec(spec, overview)
     clean = CleaningSQL(resolved, as_of=_ts(as_of_date), future_cut=future_cut)
 
-    # The classified lines are materialised once (the raw rows are no longer needed);
-    # voiding and absurd quantities update their state in place.
-    runner.run("cleaning", clean.classified())
-    for statement in ("DROP VIEW lines", "DROP TABLE dup_lines", "DROP TABLE staged"):
-        con.execute(statement)
+    # The classified lines are materialised once; the views ``dated`` and ``final`` add
+    # the states that need the as-of date, other lines (voided) or the threshold.
+    runner.run("cleaning", clean.with_as_of())
     runner.run("matching cancellations", clean.voided())
-    for statement in clean.final():
-        runner.run("matching cancellations", statement)
+    runner.run("matching cancellations", clean.final())
     runner.run("matching cancellations", clean.return_matches())
     runner.run(
         "building orders",
@@ -236,7 +235,7 @@ def compute_features(
         CREATE OR REPLACE TEMP TABLE orders AS
         SELECT customer_id, coalesce(order_id, CAST(ts AS VARCHAR)) AS order_key,
                min(ts) AS ts, sum(value) AS value, min(channel) AS channel
-        FROM cls WHERE state = 'purchase' AND customer_id IS NOT NULL
+        FROM final WHERE state = 'purchase' AND customer_id IS NOT NULL
         GROUP BY customer_id, order_key
         HAVING sum(value) > 0
         """,
@@ -249,10 +248,10 @@ def compute_features(
         "aggregating lines",
         f"""
         CREATE OR REPLACE TEMP TABLE line_groups AS
-        SELECT customer_id, state, raw_return{"".join(", " + k for k in keys)},
+        SELECT customer_id, state, {clean.is_return()} AS raw_return{"".join(", " + k for k in keys)},
                count(*) AS n, sum(copies) AS c, sum(value) AS v, {quantity}
                {"".join(", " + x for x in sums)}
-        FROM cls WHERE customer_id IS NOT NULL GROUP BY ALL
+        FROM final WHERE customer_id IS NOT NULL GROUP BY ALL
         """,
     )
     stats = ",\n".join(line_stat_columns() + fam.line_columns())
@@ -300,14 +299,15 @@ def compute_features(
     columns = fam.feature_columns()
     select = ",\n".join(f'{expr} AS "{name}"' for name, expr in columns)
     quality = ",\n".join(clean.quality_columns())
-    table = runner.run(
+    account = _account(runner, overview, as_of_date, today)
+    runner.run(
         "assembling features",
         f"""
+        CREATE OR REPLACE TEMP TABLE customer_features AS
         SELECT customer_id, {select}, {quality}
         FROM order_stats AS o JOIN line_stats AS l USING (customer_id) {month_join}
-        ORDER BY customer_id
         """,
-    ).df()
+    )
     excluded = runner.run(
         "assembling features",
         """
@@ -323,32 +323,41 @@ def compute_features(
         ORDER BY customer_id
         """,
     ).df()
-    account = _account(runner, overview, as_of_date, today)
+    # The lines and orders are no longer needed: free their memory before the one row
+    # per customer comes to Python.
+    for statement in (
+        "DROP VIEW final", "DROP VIEW dated", "DROP VIEW cls", "DROP TABLE dup_lines",
+        "DROP TABLE dup_hashes", "DROP TABLE log_rows", "DROP TABLE voided", "DROP TABLE return_matches",
+        "DROP TABLE line_groups", "DROP TABLE orders",
+    ):  # fmt: skip
+        con.execute(statement)
+    table = runner.run(
+        "assembling features", "SELECT * FROM customer_features ORDER BY customer_id"
+    ).df()
     account["customers_in_log"] = len(table) + len(excluded)
     account["timings_seconds"] = {k: round(v, 3) for k, v in runner.timings.items()}
 
     names = [name for name, _ in columns]
-    features = table[["customer_id", *names]].copy()
+    quality_frame = pd.DataFrame(
+        {
+            "customer_id": table["customer_id"].astype("string"),
+            "quality_score": table.pop("quality_score").astype("float64"),
+            "quality_reasons": table.pop("quality_reasons").fillna("").astype("string"),
+        }
+    )
     for name in names:
-        if INTEGER_FEATURES.match(name):
-            features[name] = features[name].astype("int64")
-        else:
-            features[name] = features[name].astype("float64")
-    features["customer_id"] = features["customer_id"].astype("string")
-    quality_frame = table[["customer_id", *QUALITY_COLUMNS]].copy()
-    quality_frame["customer_id"] = quality_frame["customer_id"].astype("string")
-    quality_frame["quality_score"] = quality_frame["quality_score"].astype("float64")
-    quality_frame["quality_reasons"] = quality_frame["quality_reasons"].fillna("").astype("string")
+        table[name] = table[name].astype("int64" if INTEGER_FEATURES.match(name) else "float64")
+    table["customer_id"] = quality_frame["customer_id"]
     excluded["detail"] = excluded["reason"].map(EXCLUSION_DETAILS)
     excluded["customer_id"] = excluded["customer_id"].astype("string")
     account["quality"] = quality_summary(quality_frame)
     resolved = replace(resolved, families=chosen)
     account["feature_spec_hash"] = resolved.fingerprint()
     return TransactionFeatures(
-        features=features.reset_index(drop=True),
+        features=table[["customer_id", *names]],
         excluded=excluded.reset_index(drop=True),
         account=account,
-        quality=quality_frame.reset_index(drop=True),
+        quality=quality_frame,
         spec=resolved,
         checks={c: int(overview.get(c, 0)) for c in checks_cols},
     )
@@ -379,9 +388,9 @@ def quality_summary(quality: pd.DataFrame) -> dict[str, Any]:
 
 
 def _overview(
-    runner: _Runner, spec: FeatureSpec, future_cut: str, checks: list[str]
+    runner: _Runner, spec: FeatureSpec, future_cut: str, checks: tuple[str, ...]
 ) -> dict[str, Any]:
-    """Counts over all lines, the time range, and facts the spec resolution needs."""
+    """Counts over the distinct lines, the time range, and facts the spec needs."""
     columns = [
         "sum(copies) AS rows_read",
         "sum(copies - 1) AS duplicates",
@@ -398,7 +407,7 @@ def _overview(
         columns.append("max(discount) AS discount_max")
     # flags of the streaming reader, on every row read (duplicates included)
     columns += [f"coalesce(sum(copies) FILTER (WHERE {c}), 0) AS {c}" for c in checks]
-    return _fetch_one(runner, "checking values", f"SELECT {', '.join(columns)} FROM lines")
+    return _fetch_one(runner, "checking values", f"SELECT {', '.join(columns)} FROM cls")
 
 
 def _fetch_one(runner: _Runner, step: str, sql: str) -> dict[str, Any]:
@@ -456,7 +465,7 @@ def _account(
     lines = {state: int(n or 0) for state, n in zip(STATES, customer_row, strict=False)}
     anonymous: dict[str, int] = dict.fromkeys(STATES, 0)
     for state, n in runner.run(
-        "counting", "SELECT state, count(*) FROM cls WHERE customer_id IS NULL GROUP BY state"
+        "counting", "SELECT state, count(*) FROM final WHERE customer_id IS NULL GROUP BY state"
     ).fetchall():
         anonymous[state] = int(n)
     matched = runner.run(

@@ -201,24 +201,17 @@ class Families:
         return out
 
     def breadth_sql(self) -> str | None:
-        """Distinct products (and categories) per customer, counted in two steps (faster
-        than ``count(DISTINCT ...)`` among many other aggregates)."""
+        """Distinct products (and categories) per customer, in a query of their own (a
+        distinct count among the many other aggregates of the lines is slow)."""
         if not self._has("breadth"):
             return None
-        parts = [("product", "n_products")]
+        counts = "count(DISTINCT product) AS n_products"
         if self.spec.category is not None:
-            parts.append(("category", "n_categories"))
-        selects = [
-            f"(SELECT customer_id, count(*) AS {name} FROM (SELECT DISTINCT customer_id, {col} "
-            f"FROM cls WHERE {_BUY} AND customer_id IS NOT NULL AND {col} IS NOT NULL) "
-            "GROUP BY customer_id)"
-            for col, name in parts
-        ]
-        joined = selects[0] + " AS b0"
-        if len(selects) > 1:
-            joined += f" FULL JOIN {selects[1]} AS b1 USING (customer_id)"
-        names = ", ".join(name for _, name in parts)
-        return f"CREATE OR REPLACE TEMP TABLE breadth AS SELECT customer_id, {names} FROM {joined}"
+            counts += ", count(DISTINCT category) AS n_categories"
+        return (
+            f"CREATE OR REPLACE TEMP TABLE breadth AS SELECT customer_id, {counts} "
+            f"FROM final WHERE {_BUY} AND customer_id IS NOT NULL GROUP BY customer_id"
+        )
 
     def needs_top_month(self) -> bool:
         return self._has("seasonality")

@@ -346,7 +346,7 @@ class FeatureSpec:
 
     def with_columns(self, **columns: str | None) -> FeatureSpec:
         """A copy with some columns set (only those this spec does not name already)."""
-        updates = {
+        updates: dict[str, Any] = {
             k: v for k, v in columns.items() if getattr(self, k) is None and k not in self._given
         }
         return replace(self, **updates)
