@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test test-spark lint bench bench-e2e clean postgres chromium spark bench-service wrk bench-features
+.PHONY: install demo test test-spark lint bench bench-e2e clean postgres chromium spark bench-service wrk bench-features bench-selection
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python >= 3.11")'
@@ -72,6 +72,11 @@ bench: spark
 		else $(BIN)/python $$script; fi; \
 	done
 	$(BIN)/python benchmarks/bench_e2e.py --summary
+
+# Choosing k and the algorithm: Tibshirani et al. (2001) simulations, the clustering
+# benchmark suite in ../shared/data/clustering-benchmarks, speed on 1,000,000 x 8.
+bench-selection: $(STAMP)
+	$(BIN)/python benchmarks/bench_selection.py
 
 # The service's load test drives wrk (Debian package) against `segmint serve` on loopback.
 wrk:

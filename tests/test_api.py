@@ -9,7 +9,7 @@ import segmint
 
 SRC = Path(segmint.__file__).parent
 CORE = ["features", "prepare.py", "selection.py", "model.py", "profile.py", "pipeline.py", "errors.py",
-        "monitor.py", "matching.py"]
+        "monitor.py", "matching.py", "algorithms", "stability.py", "validity.py", "tiers.py"]
 EDGES = {"io", "artifacts", "store", "report", "cli", "web", "spark", "runner", "database", "cli_workspace"}
 
 

@@ -21,7 +21,7 @@ from segmint.matching import (
     relabel,
     stability_score,
 )
-from segmint.pipeline import segment
+from segmint.pipeline import SegmentationResult, segment
 
 OLD = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])  # pairwise gaps 10, 10, 14.1: scale 10
 
@@ -172,8 +172,15 @@ def test_new_segment_name_clash_gets_a_number() -> None:
 
 def test_promotion_rule() -> None:
     data = groups(90, [(0, 0), (20, 0), (0, 20)], 1)
-    good = segment(data, k=3, random_state=0)
-    poor = segment(data, k=2, random_state=0)
+
+    def unmeasured(result: SegmentationResult) -> SegmentationResult:
+        # segment() records stability now; these checks are about models without it.
+        selection = {k: v for k, v in result.model.selection.items() if k != "stability"}
+        model = dataclasses.replace(result.model, selection=selection)
+        return dataclasses.replace(result, model=model)
+
+    good = unmeasured(segment(data, k=3, random_state=0))
+    poor = unmeasured(segment(data, k=2, random_state=0))
     decision = promotion_decision(poor.model, good, poor.assignments["segment"].to_numpy())
     assert decision.promote
     assert decision.metrics["silhouette_challenger"] > decision.metrics["silhouette_champion"]
@@ -212,4 +219,5 @@ def test_stability_score_formats() -> None:
     assert with_stability({"score": 0.6, "mean": 0.1}) == 0.6
     assert with_stability({"ari": 0.5}) == 0.5
     assert with_stability(True) is None and with_stability("high") is None
-    assert stability_score(model) is None
+    assert stability_score(model) == model.selection["stability"]["score"]  # measured by segment()
+    assert stability_score(dataclasses.replace(model, selection={})) is None

@@ -15,7 +15,21 @@ from segmint.errors import UsageError
 from segmint.model import fit_kmeans, nearest_centers, parse_k
 
 
-@parametrize_with_checks([Segmenter(random_state=0), Segmenter(k=3, random_state=0, prepare=False)])
+FAMILY_ESTIMATORS = [
+    Segmenter(
+        k="auto" if name == "hdbscan" else 3,
+        algorithm=name,
+        random_state=0,
+        prepare=False,
+        diagnostics=False,
+    )
+    for name in ("kmeans", "gmm", "ward", "genie", "birch", "hdbscan", "consensus")
+]
+
+
+@parametrize_with_checks(
+    [Segmenter(random_state=0), Segmenter(k=3, random_state=0, prepare=False), *FAMILY_ESTIMATORS]
+)
 def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untyped-def]
     name = getattr(check, "func", check).__name__
     if name == "check_array_api_input":

@@ -63,7 +63,8 @@ def test_fit_records_run_model_and_assignments(fitted: Path) -> None:
     assert run["kind"] == "fit" and run["as_of"] == FIT_AS_OF and run["promoted"]
     assert run["data_fingerprint"] == data_fingerprint(LOG)
     assert run["params"]["k"] == 3 and run["params"]["roles"]["customer"] == "CustomerID"
-    assert run["metrics"]["k"] == 3 and run["metrics"]["silhouette_fit"] is None  # k was given
+    # indices are recorded for a given k too (the null-structure test needs them)
+    assert run["metrics"]["k"] == 3 and run["metrics"]["silhouette_fit"] is not None
     models = ws.models()
     assert models["seq"].tolist() == [1] and models["champion"].tolist() == [True]
     version = models["version"].iloc[0]

@@ -7,6 +7,12 @@ A model directory holds
   and the SHA-256 of ``arrays.npz``;
 * ``arrays.npz``: the numeric arrays (segment centres and the standardisation), loaded
   with ``allow_pickle=False``.
+
+A family that does not label by the nearest centre adds its rule: ``model.json`` gets
+``assigner`` (``kind`` and settings) and ``arrays.npz`` its arrays, prefixed
+``assigner__``: the Gaussian mixture's ``means``, ``covariances`` and ``weights``;
+Genie's and HDBSCAN's core ``points``, their ``labels`` (and HDBSCAN's ``radius``);
+within tiers, each tier's arrays under ``tier<i>__``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from segmint.algorithms.base import CentroidAssigner, assigner_document, load_assigner
 from segmint.errors import ModelError
 from segmint.features.roles import ColumnRoles
 from segmint.pipeline import SCHEMA_VERSION, SegmentationModel
@@ -28,12 +35,25 @@ from segmint.prepare import Preparation
 
 MODEL_FILE = "model.json"
 ARRAYS_FILE = "arrays.npz"
+ASSIGNER_PREFIX = "assigner__"
+
+
+def _rule(model: SegmentationModel) -> tuple[dict[str, Any] | None, dict[str, np.ndarray]]:
+    """The assignment rule to store beside the centres (none for nearest centre)."""
+    if model.assigner is None or isinstance(model.assigner, CentroidAssigner):
+        return None, {}
+    return assigner_document(model.assigner)
 
 
 def _arrays_bytes(model: SegmentationModel) -> bytes:
     buffer = io.BytesIO()
     prep = model.preparation
-    np.savez(buffer, centers=model.centers, center=prep.center, scale=prep.scale, weights=prep.weights)
+    _, rule_arrays = _rule(model)
+    extra = {f"{ASSIGNER_PREFIX}{name}": value for name, value in rule_arrays.items()}
+    np.savez(
+        buffer, centers=model.centers, center=prep.center, scale=prep.scale, weights=prep.weights,
+        **extra,
+    )  # fmt: skip
     return buffer.getvalue()
 
 
@@ -54,6 +74,7 @@ def model_document(model: SegmentationModel, arrays_sha256: str) -> dict[str, An
         "params": model.params,
         "training": model.training,
         "arrays": {"file": ARRAYS_FILE, "sha256": arrays_sha256},
+        **({"assigner": rule} if (rule := _rule(model)[0]) is not None else {}),
     }
 
 
@@ -95,6 +116,16 @@ def load_model(directory: str | os.PathLike[str]) -> SegmentationModel:
         centers = arrays["centers"]
         prep = dict(document["preparation"])
         prep.update(center=arrays["center"], scale=arrays["scale"], weights=arrays["weights"])
+        rule_arrays = {
+            name[len(ASSIGNER_PREFIX) :]: arrays[name]
+            for name in arrays.files
+            if name.startswith(ASSIGNER_PREFIX)
+        }
+    rule = document.get("assigner")
+    try:
+        assigner = load_assigner(rule, rule_arrays, centers) if rule else None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{source / MODEL_FILE}: unreadable assignment rule ({exc})") from exc
     try:
         return SegmentationModel(
             roles=ColumnRoles.from_dict(document["roles"]),
@@ -106,6 +137,7 @@ def load_model(directory: str | os.PathLike[str]) -> SegmentationModel:
             training=document["training"],
             created=document["created"],
             version=document["segmint_version"],
+            assigner=assigner,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{source / MODEL_FILE}: incomplete model ({exc})") from exc

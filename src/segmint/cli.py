@@ -128,8 +128,8 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
     for seg in summary["segments"]:
         table.add_row(str(seg["id"]), seg["name"], f"{seg['size']:,}", f"{seg['share']:.1%}", seg["action"])
     out_console.print(table)
-    for reason in summary["selection"]["reasons"]:
-        out_console.print(f"  k: {reason}", markup=False)
+    for line in _choice_lines(summary):
+        out_console.print(f"  {line}", markup=False)
     if summary["n_excluded"]:
         reasons = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items())
         out_console.print(
@@ -150,6 +150,34 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
         )
     out_console.print(f"Outputs in {out_dir}/ (segments.csv, profiles.csv, summary.json, model/)", markup=False)
     out_console.print(f"Report: {out_dir / 'report.html'}", markup=False)
+
+
+def _choice_lines(summary: dict[str, Any]) -> list[str]:
+    """How k and the family were chosen, stability and warnings, one line each."""
+    selection = summary.get("selection") or {}
+    lines = [f"k: {reason}" for reason in selection.get("reasons", [])]
+    if summary.get("message"):
+        if summary["k"] == 1 and selection.get("continuum_k"):
+            lines.insert(0, f"NO DISTINCT SEGMENTS (k = 1): for a partition of the continuum use --k N "
+                            f"(suggested --k {selection['continuum_k']})")  # fmt: skip
+        else:
+            lines.insert(0, f"NOTE: {summary['message']}")
+    choice = selection.get("algorithm_choice")
+    if choice:
+        lines += [f"algorithm: {choice['algorithm']}: {reason}" for reason in choice.get("reasons", [])]
+    elif summary.get("algorithm"):
+        lines.append(f"algorithm: {summary['algorithm']}")
+    stability = summary.get("stability")
+    if isinstance(stability, dict) and stability.get("bootstrap_ari") is not None:
+        verdict = "stable" if stability.get("stable") else "unstable"
+        lines.append(f"stability: {verdict}, mean adjusted Rand index {stability['bootstrap_ari']:.2f} over "
+                     f"{stability['rounds']} bootstrap refits")  # fmt: skip
+    discriminant = selection.get("discriminant") or {}
+    if discriminant.get("accuracy") is not None:
+        lines.append(f"discriminant check: a {discriminant['classifier']} recovers the segments with "
+                     f"{discriminant['accuracy']:.0%} accuracy ({discriminant['folds']}-fold cross-validated)")  # fmt: skip
+    lines += [f"warning: {w}" for w in summary.get("warnings", []) if w != summary.get("message")]
+    return lines
 
 
 @app.command()
@@ -175,9 +203,12 @@ def fit(
     salt: SaltOpt = None,
     id_map: IdMapOpt = None,
     keep_pii: KeepPiiOpt = False,
+    algorithm: Annotated[str, typer.Option("--algorithm", help="auto (compares k-means, gmm, ward, genie), kmeans, gmm, ward, genie, birch, hdbscan or consensus.")] = "auto",
+    within: Annotated[str | None, typer.Option("--within", help="Segment each value of this column (plan, region, ...) separately, k per tier.")] = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers in DATA and write segments, profiles, report and model."""
+    from segmint.algorithms import check_algorithm
     from segmint.database import load_source
     from segmint.model import parse_k
     from segmint.runner import fit_file
@@ -186,6 +217,9 @@ def fit(
         _check_as_of(as_of)
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
+        algorithm = check_algorithm(algorithm)
+        if (algorithm != "auto" or within is not None) and workspace is not None:
+            raise UsageError("--algorithm and --within do not work with --workspace yet")
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
         if workspace is not None and (spec_file or hash_ids or id_map):
@@ -214,6 +248,8 @@ def fit(
                 outcome=outcome,
                 compare=compare,
                 detail=getattr(progress, "detail", None),
+                algorithm=algorithm,
+                within=within,
                 **privacy,
             )
         if as_json:

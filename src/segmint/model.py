@@ -1,31 +1,59 @@
-"""Clustering: the scikit-learn estimator :class:`Segmenter` and the fitted k-means core.
+"""Clustering: the scikit-learn estimator :class:`Segmenter` and :func:`fit_segmentation`.
+
+:func:`fit_segmentation` is the whole modelling step on a prepared matrix: choose k and
+test for structure (:mod:`segmint.selection`), choose the family (``auto``,
+:mod:`segmint.algorithms.auto`) or use the one asked for (:mod:`segmint.algorithms`), fit
+on all customers (families that need it fit on a sample and assign the rest), then
+measure stability (:mod:`segmint.stability`) and validity (:mod:`segmint.validity`).
 
 Segment ids run from 0 to k - 1 in order of size, largest first (ties broken by the
-centroid's coordinates), so the same data gives the same ids whatever the row order.
+centroid's coordinates), so the same data gives the same ids whatever the row order;
+-1 is the "unassigned" group of HDBSCAN.
 
-Confidence of an assignment is ``1 - d1 / d2``: d1 and d2 are the distances to the
-nearest and the second-nearest segment centre. 1 means squarely inside a segment,
-0 means on the boundary between two. With one segment every confidence is 1.
+Confidence of an assignment: ``1 - d1 / d2`` for centre-based families (d1 and d2 are
+the distances to the nearest and the second-nearest segment centre; 1 means squarely
+inside a segment, 0 on the boundary between two), the posterior probability for the
+Gaussian mixture, and ``1 - d1 / d2`` over core points for Genie and HDBSCAN. With one
+segment every confidence is 1.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.cluster import KMeans
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
+from segmint.algorithms import kmeans as kmeans_family
+from segmint.algorithms.auto import AlgorithmChoice, choose_algorithm
+from segmint.algorithms.base import nearest_centers, single_thread
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
-from segmint.selection import Selection, choose_k
+from segmint.selection import DEFAULT_RANGE, Selection, choose_k
+from segmint.stability import Stability, model_stability
+from segmint.validity import Validity, discriminant_check, validity_warnings
+
+__all__ = [
+    "FINAL_N_INIT",
+    "KMeansFit",
+    "KSpec",
+    "SegmentFit",
+    "Segmenter",
+    "fit_kmeans",
+    "fit_segmentation",
+    "nearest_centers",
+    "parse_k",
+]
 
 KSpec = str | int | tuple[int, int]
 DEFAULT_K_RANGE = (2, 10)
 FINAL_N_INIT = 10
+THREADED_ROWS = 100_000
 
 
 def parse_k(k: object) -> tuple[str, tuple[int, int]]:
@@ -81,34 +109,13 @@ class KMeansFit:
     selection: Selection
 
 
-def nearest_centers(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Label every row with its nearest centre and give the ``1 - d1/d2`` confidence."""
-    if len(centers) == 1:
-        return np.zeros(len(X), dtype=np.int64), np.ones(len(X))
-    d2 = (
-        (X**2).sum(axis=1)[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
-    )
-    d = np.sqrt(np.maximum(d2, 0.0))
-    order = np.argsort(d, axis=1)
-    labels = order[:, 0]
-    rows = np.arange(len(X))
-    d1, dsecond = d[rows, order[:, 0]], d[rows, order[:, 1]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        confidence = np.where(dsecond > 0, 1.0 - d1 / dsecond, 0.0)
-    return labels.astype(np.int64), np.clip(confidence, 0.0, 1.0)
-
-
-def _canonical_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """Permutation putting segments by size (largest first), then by centre coordinates."""
-    sizes = np.bincount(labels, minlength=len(centers))
-    keys = [(-int(sizes[j]), *np.round(centers[j], 9).tolist()) for j in range(len(centers))]
-    return np.array(sorted(range(len(centers)), key=lambda j: keys[j]))
-
-
 def fit_kmeans(
     X: np.ndarray, k: KSpec = "auto", *, random_state: int | None = 0, n_init: int = FINAL_N_INIT
 ) -> KMeansFit:
     """Choose k (when asked) and fit k-means on the prepared matrix.
+
+    k-means only, without the stability and validity figures of
+    :func:`fit_segmentation`; kept for the comparison of candidate ks.
 
     Parameters
     ----------
@@ -137,49 +144,273 @@ def fit_kmeans(
     else:
         if low > n:
             raise UsageError(f"k range {low}-{high} starts above the number of customers ({n})")
-        selection = choose_k(X, (low, high), random_state=random_state)
-        if mode == "range":
-            selection = Selection(**{**selection.__dict__, "mode": "range"})
+        bounds = DEFAULT_RANGE if mode == "auto" else (low, high)
+        selection = choose_k(X, bounds, random_state=random_state)
+        selection = replace(selection, mode=mode)
     k_final = selection.k
+    _check_distinct(X, k_final)
+    fitted = kmeans_family.fit(X, k_final, np.random.default_rng(random_state), n_init=n_init)
+    return KMeansFit(fitted.centers, fitted.labels, fitted.confidence, selection)
+
+
+def _snap(X: np.ndarray) -> np.ndarray:
+    """``X`` rounded to 12 significant digits of each column's scale, so that values equal
+    but for the last bits of floating-point arithmetic (sums in another row order) are
+    equal and give the same segments."""
+    if X.size == 0:
+        return X
+    peak = np.abs(X).max(axis=0)
+    scale = 10.0 ** np.floor(np.log10(np.where(peak > 0, peak, 1.0)))
+    return np.round(X / scale, 12) * scale
+
+
+def canonical_order_of_rows(X: np.ndarray) -> np.ndarray:
+    """A row order that depends only on the rows' values (two fixed projections, then a
+    full lexicographic sort only when they tie)."""
+    if len(X) == 0:
+        return np.arange(0)
+    weights = np.random.default_rng(20260101).normal(size=(X.shape[1], 2))
+    projected = np.asarray(X, dtype=float) @ weights
+    order = np.lexsort((projected[:, 1], projected[:, 0]))
+    p = projected[order]
+    ties = (np.diff(p[:, 0]) == 0) & (np.diff(p[:, 1]) == 0)
+    if ties.any():
+        order = np.lexsort(np.asarray(X, dtype=float).T[::-1])
+    return order
+
+
+def _check_distinct(X: np.ndarray, k: int) -> None:
+    n = len(X)
     distinct = len(np.unique(X, axis=0)) if n <= 100_000 else n
-    if k_final > distinct:
-        raise UsageError(f"k = {k_final} is larger than the number of distinct customers ({distinct})")
-    model = KMeans(n_clusters=k_final, n_init=n_init, random_state=random_state).fit(X)
-    order = _canonical_order(model.labels_, model.cluster_centers_)
-    centers = model.cluster_centers_[order]
-    labels, confidence = nearest_centers(X, centers)
-    return KMeansFit(centers=centers, labels=labels, confidence=confidence, selection=selection)
+    if k > distinct:
+        raise UsageError(f"k = {k} is larger than the number of distinct customers ({distinct})")
+
+
+@dataclass(frozen=True)
+class SegmentFit:
+    """Everything :func:`fit_segmentation` found.
+
+    Attributes
+    ----------
+    fitted : Fitted
+        The final model on all customers: labels, confidence, centres, assigner.
+    selection : Selection
+        How k was chosen, the per-k table and the null-structure test.
+    algorithm : str
+        The family that drew the segments.
+    choice : AlgorithmChoice or None
+        How ``auto`` chose the family (None when one was asked for).
+    stability : Stability or None
+        Bootstrap and seed agreement (None when not measured).
+    validity : Validity
+        Warnings and the discriminant check.
+    """
+
+    fitted: Fitted
+    selection: Selection
+    algorithm: str
+    choice: AlgorithmChoice | None
+    stability: Stability | None
+    validity: Validity
+
+    @property
+    def centers(self) -> np.ndarray:
+        """Segment centres (means of the members) in the prepared space."""
+        return self.fitted.centers
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segment of every customer (-1 = unassigned)."""
+        return self.fitted.labels
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """Assignment confidence of every customer."""
+        return self.fitted.confidence
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The selection with the algorithm choice, stability and validity, JSON-ready."""
+        out = self.selection.to_dict()
+        out["algorithm"] = self.algorithm
+        if self.choice is not None:
+            out["algorithm_choice"] = self.choice.to_dict()
+        if self.stability is not None:
+            # ``score`` is what a workspace's promotion check reads (segmint.matching).
+            score = round(self.stability.bootstrap_ari, 4)
+            out["stability"] = {"score": score, **self.stability.to_dict()}
+        out["warnings"] = list(self.validity.warnings)
+        out["discriminant"] = dict(self.validity.discriminant)
+        # The family's own facts (sample size, BIC, Ward's dendrogram top, ...), not the
+        # full linkage matrix.
+        out["model_info"] = {key: v for key, v in self.fitted.info.items() if key != "linkage"}
+        return out
+
+
+def fit_segmentation(
+    X: np.ndarray,
+    k: KSpec = "auto",
+    *,
+    algorithm: str = "auto",
+    random_state: int | None = 0,
+    n_init: int = FINAL_N_INIT,
+    stability_rounds: int = 5,
+    n_features: int | None = None,
+    diagnostics: bool = True,
+) -> SegmentFit:
+    """Choose k and the family, fit, and measure stability and validity.
+
+    The many small fits on samples (selection, comparison, stability) run on one thread:
+    on small matrices BLAS and OpenMP threads cost more in synchronisation than they
+    gain, badly so on a busy machine. The final fit on more than :data:`THREADED_ROWS`
+    customers uses the default threads.
+
+    Parameters
+    ----------
+    X : ndarray
+        Prepared matrix, one row per customer.
+    k : "auto", int or (min, max)
+        See :func:`parse_k`; ``"auto"`` chooses in 1..10 (1 = no distinct segments).
+    algorithm : str
+        ``"auto"`` or a family of :data:`segmint.algorithms.FAMILIES`.
+    random_state : int or None
+        Seed of every random choice.
+    n_init : int
+        k-means++ starts of a final k-means fit.
+    stability_rounds : int
+        Bootstrap refits for the stability figures (0 skips them).
+    n_features : int, optional
+        Number of features for the validity warnings (default: columns of ``X``).
+    diagnostics : bool
+        With False a given k skips the indices and the null-structure test, and no
+        stability or discriminant check is made (a fast fit; ``auto`` k still needs the
+        selection).
+
+    Raises
+    ------
+    UsageError
+        A k larger than the number of (distinct) customers, an unknown algorithm, or a
+        given k with HDBSCAN (which finds k itself).
+    """
+    mode, (low, high) = parse_k(k)
+    name = check_algorithm(algorithm)
+    n = len(X)
+    if mode == "fixed" and low > n:
+        raise UsageError(f"k = {low} is larger than the number of customers (n_samples = {n})")
+    if mode == "range" and low > n:
+        raise UsageError(f"k range {low}-{high} starts above the number of customers ({n})")
+    if name != "auto" and not FAMILIES[name].takes_k and mode != "auto":
+        raise UsageError(f"{name} finds the number of segments itself; leave k on auto")
+    rng = np.random.default_rng(random_state)
+    # Every sample, bootstrap and k-means start is drawn from the rows in a canonical order,
+    # so the same customers give the same segments whatever the order of the rows.
+    X = _snap(np.asarray(X, dtype=float))
+    order = canonical_order_of_rows(X)
+    X = X[order]
+    with single_thread():
+        if not diagnostics and (mode == "fixed" or (name != "auto" and not FAMILIES[name].takes_k)):
+            if mode == "fixed":
+                given = [f"k = {low} was given"]
+                selection = Selection(k=low, mode=mode, rule="given", reasons=given, sample_size=n)
+            else:
+                finds = f"{name} finds the number of segments itself"
+                selection = Selection(k=1, mode=mode, rule=finds, reasons=[finds], sample_size=n)
+        else:
+            selection = choose_k(
+                X,
+                DEFAULT_RANGE if mode == "auto" else (low, high),
+                random_state=random_state,
+                fixed=low if mode == "fixed" else None,
+                mode=mode,
+            )
+        k_final = selection.k
+        if name == "auto" or FAMILIES[name].takes_k:
+            _check_distinct(X, k_final)
+        choice = None
+        fitted = None
+        if name == "auto":
+            choice = choose_algorithm(X, k_final, rng, structure=selection.structure)
+            name, fitted = choice.algorithm, choice.fitted
+    if fitted is None:
+        with nullcontext() if n > THREADED_ROWS else single_thread():
+            if name == "kmeans":
+                fitted = kmeans_family.fit(X, k_final, rng, n_init=n_init)
+            else:
+                fitted = fit_family(name, X, k_final, rng)
+    if not FAMILIES[name].takes_k:
+        unassigned = int((fitted.labels < 0).sum())
+        found = f"{name} found {fitted.k} segments itself ({unassigned:,} customers unassigned)"
+        selection = replace(selection, k=fitted.k, reasons=[*selection.reasons, found])
+    stability = None
+    with single_thread():
+        if diagnostics and stability_rounds > 0 and fitted.k > 1:
+            family, k_fit = FAMILIES[name], fitted.k
+            stability = model_stability(
+                X, fitted.labels, k_fit, lambda sample, r: family.fit(sample, k_fit, r), rng,
+                rounds=stability_rounds, deterministic=name in ("ward", "genie", "birch"),
+            )  # fmt: skip
+        warnings_ = validity_warnings(
+            fitted.labels,
+            n_features if n_features is not None else X.shape[1],
+            structure=selection.structure,
+            stable=None if stability is None else stability.stable,
+            stability_ari=None if stability is None else stability.bootstrap_ari,
+        )
+        checked = diagnostics and fitted.k > 1
+        discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
+    validity = Validity(warnings_, discriminant)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    fitted = replace(fitted, labels=fitted.labels[back], confidence=fitted.confidence[back])
+    return SegmentFit(fitted, selection, name, choice, stability, validity)
 
 
 class Segmenter(ClusterMixin, BaseEstimator):
     """Customer segmentation as a scikit-learn estimator.
 
     Prepares the features (impute, encode, log-transform skewed, winsorise, standardise;
-    see :mod:`segmint.prepare`), chooses the number of segments and fits k-means.
+    see :mod:`segmint.prepare`), chooses the number of segments and the clustering family,
+    and fits (see :func:`fit_segmentation`).
 
     Parameters
     ----------
     k : "auto", int or (int, int), default="auto"
-        Number of segments: chosen in 2..10 (``"auto"``), fixed, or chosen in a range.
+        Number of segments: chosen in 1..10 (``"auto"``; 1 when the data shows no
+        distinct segments), fixed, or chosen in a range.
+    algorithm : str, default="auto"
+        ``"auto"`` (compares k-means, Gaussian mixture, Ward and Genie), ``"kmeans"``,
+        ``"gmm"``, ``"ward"``, ``"genie"``, ``"birch"``, ``"hdbscan"`` or ``"consensus"``.
     random_state : int, RandomState or None, default=None
         Seed; the same seed and data give the same segments.
     n_init : int, default=10
-        k-means++ starts of the final fit.
+        k-means++ starts of a final k-means fit.
     prepare : bool, default=True
         Whether to run segmint's preparation; with False the input is used as it is.
+    diagnostics : bool, default=True
+        Stability, discriminant check and (for a given k) the per-k indices and the
+        null-structure test; False fits faster without them.
 
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
-        Segment of every training row (0 is the largest segment).
+        Segment of every training row (0 is the largest segment; -1 unassigned).
     k_ : int
         Number of segments.
+    algorithm_ : str
+        The family that drew the segments.
     cluster_centers_ : ndarray of shape (k_, n_prepared_features)
-        Segment centres in the prepared space.
+        Segment centres (means of the members) in the prepared space.
     confidence_ : ndarray of shape (n_samples,)
         Assignment confidence of every training row.
     selection_ : dict
-        How k was chosen, with the per-k table of indices.
+        How k and the family were chosen: the per-k table of every index (``scores``),
+        the rule and its reasons, the null-structure test, the votes of the single
+        indices, the algorithm comparison, stability and warnings.
+    stability_ : dict or None
+        Bootstrap and seed agreement of the model (see :mod:`segmint.stability`).
+    warnings_ : list of str
+        Validity warnings (see :mod:`segmint.validity`).
+    structure_ : bool
+        Whether the data shows distinct segments.
     preparation_ : Preparation or None
         The fitted preparation.
     n_features_in_ : int
@@ -197,14 +428,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
     def __init__(
         self,
         k: KSpec = "auto",
+        algorithm: str = "auto",
         random_state: int | np.random.RandomState | None = None,
         n_init: int = FINAL_N_INIT,
         prepare: bool = True,
+        diagnostics: bool = True,
     ) -> None:
         self.k = k
+        self.algorithm = algorithm
         self.random_state = random_state
         self.n_init = n_init
         self.prepare = prepare
+        self.diagnostics = diagnostics
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -264,24 +499,32 @@ class Segmenter(ClusterMixin, BaseEstimator):
         else:
             self.preparation_ = None
         matrix = self._matrix(frame)
-        fitted = fit_kmeans(matrix, self.k, random_state=self._seed(), n_init=self.n_init)
-        self.cluster_centers_ = fitted.centers
-        self.labels_ = fitted.labels
-        self.confidence_ = fitted.confidence
-        self.k_ = len(fitted.centers)
-        self.selection_ = fitted.selection.to_dict()
+        result = fit_segmentation(
+            matrix, self.k, algorithm=self.algorithm, random_state=self._seed(), n_init=self.n_init,
+            diagnostics=self.diagnostics,
+        )
+        self.cluster_centers_ = result.centers
+        self.labels_ = result.labels
+        self.confidence_ = result.confidence
+        self.k_ = result.fitted.k
+        self.algorithm_ = result.algorithm
+        self.assigner_ = result.fitted.assigner
+        self.selection_ = result.diagnostics()
+        self.stability_ = None if result.stability is None else result.stability.to_dict()
+        self.warnings_ = list(result.validity.warnings)
+        self.structure_ = result.selection.structure
         return self
 
     def predict(self, X: Any) -> np.ndarray:
-        """Segment of each row of ``X`` (nearest segment centre after preparation)."""
+        """Segment of each row of ``X`` by the fitted family's rule, after preparation."""
         check_is_fitted(self)
         frame = self._as_frame(X, reset=False)
-        labels, _ = nearest_centers(self._matrix(frame), self.cluster_centers_)
+        labels, _ = self.assigner_.predict(self._matrix(frame))
         return labels
 
     def predict_confidence(self, X: Any) -> np.ndarray:
         """Assignment confidence of each row of ``X`` (see the module docstring)."""
         check_is_fitted(self)
         frame = self._as_frame(X, reset=False)
-        _, confidence = nearest_centers(self._matrix(frame), self.cluster_centers_)
+        _, confidence = self.assigner_.predict(self._matrix(frame))
         return confidence

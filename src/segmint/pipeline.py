@@ -16,18 +16,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from segmint._version import __version__
+from segmint.algorithms.base import UNASSIGNED, Assigner, CentroidAssigner, assigner_document
 from segmint.errors import DataError, UsageError
 from segmint.features.rfm import transaction_features
 from segmint.features.spec import FeatureSpec
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
-from segmint.model import KSpec, fit_kmeans, nearest_centers
+from segmint.model import KSpec, fit_segmentation
 from segmint.prepare import Preparation, fit_preparation
 from segmint.compare import ReusedCandidate
 from segmint.display import model_html, result_html
@@ -118,6 +119,7 @@ class SegmentationModel:
     training: dict[str, Any]
     created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     version: str = __version__
+    assigner: Assigner | None = None  # the family's labelling rule; None: nearest centre
 
     @property
     def k(self) -> int:
@@ -182,9 +184,9 @@ class SegmentationModel:
             Missing columns and coerced values (see :meth:`Preparation.transform`).
         """
         matrix, notes = self.preparation.transform(customers)
-        positions, confidence = nearest_centers(matrix, self.centers)
-        labels = self.segment_ids()[positions]
-        names = self.segment_names()
+        positions, confidence = self.positions(matrix, customers)
+        labels = np.where(positions >= 0, self.segment_ids()[np.maximum(positions, 0)], UNASSIGNED)
+        names = {**self.segment_names(), UNASSIGNED: "Unassigned"}
         assignments = pd.DataFrame(
             {
                 "customer_id": customers["customer_id"].astype("string").to_numpy(),
@@ -195,8 +197,33 @@ class SegmentationModel:
         )
         return assignments, notes
 
+    def positions(
+        self, matrix: np.ndarray, customers: pd.DataFrame | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Segment position (index into :attr:`centers`; -1 unassigned) and confidence of
+        every row of a prepared matrix, by the model's rule (``customers`` gives the tier
+        of each row for a model fitted ``within`` a column)."""
+        rule = self.assigner if self.assigner is not None else CentroidAssigner(self.centers)
+        column = getattr(rule, "column", None)
+        if column is not None:
+            from segmint.tiers import tier_values
+
+            if customers is None or column not in customers.columns:
+                raise DataError(f"column {column!r} (the tiers of the model) not found")
+            return rule.predict_groups(matrix, tier_values(customers[column]))  # type: ignore[attr-defined]
+        return rule.predict(matrix)
+
     def fingerprint(self) -> str:
         """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""
+        rule: dict[str, Any] = {}
+        if self.assigner is not None and not isinstance(self.assigner, CentroidAssigner):
+            document, arrays = assigner_document(self.assigner)
+            digest = hashlib.sha256()
+            for name in sorted(arrays):
+                digest.update(name.encode())
+                values = np.round(np.asarray(arrays[name], dtype=float), 12)
+                digest.update(np.ascontiguousarray(values).tobytes())
+            rule = {"assigner": {**document, "arrays_sha256": digest.hexdigest()}}
         payload = json.dumps(
             {
                 "roles": self.roles.to_dict(),
@@ -204,6 +231,7 @@ class SegmentationModel:
                 "centers": np.round(self.centers, 12).tolist(),
                 "segments": self.segments,
                 "feature_spec_hash": self.params.get("feature_spec_hash"),
+                **rule,
             },
             sort_keys=True,
             default=str,
@@ -262,6 +290,89 @@ class SegmentationResult:
         return result_html(self.summary, self.profiles)
 
 
+@dataclass(frozen=True)
+class ModelFit:
+    """The fitted segments as the pipeline needs them, whatever produced them.
+
+    ``positions`` index :attr:`centers` (-1 = unassigned); ``ids`` give each position's
+    segment id (0..k-1, or tier-numbered ids within tiers).
+    """
+
+    positions: np.ndarray
+    confidence: np.ndarray
+    centers: np.ndarray
+    assigner: Assigner | None
+    algorithm: str
+    selection: dict[str, Any]
+    ids: np.ndarray
+    tier_of: list[str] | None = None
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Segment id of every customer (-1 = unassigned)."""
+        return np.where(self.positions >= 0, self.ids[np.maximum(self.positions, 0)], UNASSIGNED)
+
+    def relabel(self, profiles: list[SegmentProfile]) -> list[SegmentProfile]:
+        """Profiles computed by position, with segment ids (and tier in the name)."""
+        if self.tier_of is None:
+            return profiles
+        out = []
+        for p in profiles:
+            if p.id == UNASSIGNED:
+                out.append(p)
+                continue
+            tier = self.tier_of[p.id]
+            out.append(replace(p, id=int(self.ids[p.id]), name=f"{tier}: {p.name}"))
+        return out
+
+    def segment_extras(self, segment_id: int) -> dict[str, Any]:
+        """The tier of a segment (within tiers)."""
+        if self.tier_of is None or segment_id == UNASSIGNED:
+            return {}
+        position = int(np.flatnonzero(self.ids == segment_id)[0])
+        return {"tier": self.tier_of[position]}
+
+
+def _fit_model(
+    matrix: np.ndarray,
+    customers: pd.DataFrame,
+    k: KSpec,
+    *,
+    algorithm: str,
+    within: str | None,
+    reuse: ReusedCandidate | None,
+    random_state: int | None,
+    n_features: int,
+) -> ModelFit:
+    """Fit the segments: a reused candidate, tiers, or one segmentation."""
+    reused = reuse.fit(matrix) if reuse is not None else None
+    if reused is not None:
+        k_reused = len(reused.centers)
+        return ModelFit(
+            reused.labels, reused.confidence, reused.centers, None, "kmeans",
+            reused.selection.to_dict(), np.arange(k_reused),
+        )  # fmt: skip
+
+    def one(sub: np.ndarray) -> Any:
+        return fit_segmentation(
+            sub, k, algorithm=algorithm, random_state=random_state, n_features=n_features
+        )
+
+    if within is not None:
+        from segmint.tiers import fit_tiers, tier_values
+
+        tiers = fit_tiers(matrix, tier_values(customers[within]), within, one)
+        return ModelFit(
+            tiers.labels, tiers.confidence, tiers.centers, tiers.assigner, "tiers",
+            tiers.diagnostics(within), tiers.ids, tiers.tier_of,
+        )  # fmt: skip
+    result = one(matrix)
+    return ModelFit(
+        result.labels, result.confidence, result.centers, result.fitted.assigner, result.algorithm,
+        result.diagnostics(), np.arange(result.fitted.k),
+    )  # fmt: skip
+
+
 def segment(
     frame: pd.DataFrame,
     *,
@@ -277,6 +388,8 @@ def segment(
     reuse: ReusedCandidate | None = None,
     spec: FeatureSpec | None = None,
     table: CustomerTable | None = None,
+    algorithm: str = "auto",
+    within: str | None = None,
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -315,6 +428,12 @@ def segment(
     table : CustomerTable, optional
         Customer features already derived (a log streamed from a file by
         :mod:`segmint.featurize`); ``frame`` is then only used for column checks.
+    algorithm : str
+        ``"auto"`` (the default: compares k-means, Gaussian mixture, Ward and Genie) or a
+        family of :mod:`segmint.algorithms`.
+    within : str, optional
+        A column (plan tier, region, ...) whose values are segmented separately, k chosen
+        per tier; segment ids are ``tier number * 100 + id`` (see :mod:`segmint.tiers`).
 
     Returns
     -------
@@ -338,27 +457,33 @@ def segment(
     customers = table.frame
     if len(customers) == 0:
         raise DataError(f"{source}: no customer could be segmented ({len(table.excluded)} excluded)")
-    feature_exclude = ("customer_id", *exclude, *([outcome] if outcome else []))
+    if within is not None and within not in customers.columns:
+        raise UsageError(f"{source}: --within column {within!r} not found among the customer features")
+    feature_exclude = ("customer_id", *exclude, *([outcome] if outcome else []), *([within] if within else []))
     preparation = fit_preparation(customers, exclude=feature_exclude, source=source)
     matrix, _ = preparation.transform(customers)
-    fitted = reuse.fit(matrix) if reuse is not None else None
-    if fitted is None:
-        fitted = fit_kmeans(matrix, k, random_state=random_state)
+    fitted = _fit_model(
+        matrix, customers, k, algorithm=algorithm, within=within, reuse=reuse,
+        random_state=random_state, n_features=len(preparation.input_columns),
+    )  # fmt: skip
     values = profile_frame(customers, preparation)
     profiles = segment_profiles(
-        values, fitted.labels, fitted.confidence, len(fitted.centers),
+        values, fitted.positions, fitted.confidence, len(fitted.centers),
         matrix=matrix, centers=fitted.centers, ids=customers["customer_id"],
     )  # fmt: skip
+    profiles = fitted.relabel(profiles)
     segments = [
-        {"id": p.id, "name": p.name, "action": p.action, "size": p.size, "share": round(p.share, 6)}
+        {"id": p.id, "name": p.name, "action": p.action, "size": p.size, "share": round(p.share, 6),
+         **fitted.segment_extras(p.id)}
         for p in profiles
-    ]
+    ]  # fmt: skip
     names = {p.id: p.name for p in profiles}
+    labels = fitted.labels
     assignments = pd.DataFrame(
         {
             "customer_id": customers["customer_id"].astype("string").to_numpy(),
-            "segment": fitted.labels,
-            "segment_name": [names[int(s)] for s in fitted.labels],
+            "segment": labels,
+            "segment_name": [names[int(s)] for s in labels],
             "confidence": np.round(fitted.confidence, 6),
         }
     )
@@ -367,9 +492,11 @@ def segment(
         preparation=preparation,
         centers=fitted.centers,
         segments=segments,
-        selection=fitted.selection.to_dict(),
+        selection=fitted.selection,
+        assigner=fitted.assigner,
         params={"k": k if isinstance(k, (str, int)) else list(k), "random_state": random_state,
-                "algorithm": "kmeans", "exclude": list(exclude),
+                "algorithm": algorithm, "algorithm_used": fitted.algorithm, "within": within,
+                "exclude": list(exclude),
                 "as_of": str(as_of) if as_of is not None else None,
                 **({"feature_spec": table.spec.to_dict(), "feature_spec_hash": table.spec.fingerprint()}
                    if table.spec is not None else {})},  # fmt: skip
@@ -383,7 +510,10 @@ def segment(
         "input_kind": roles.kind,
         "roles": roles.to_dict(),
         "k": model.k,
-        "algorithm": "kmeans",
+        "algorithm": fitted.algorithm,
+        "structure": fitted.selection.get("structure", True),
+        "message": fitted.selection.get("message"),
+        "warnings": list(fitted.selection.get("warnings", [])),
         "n_customers": len(customers),
         "n_excluded": len(excluded),
         "excluded_by_reason": {str(k_): int(v) for k_, v in excluded["reason"].value_counts().items()},
@@ -392,7 +522,8 @@ def segment(
         "features": [c for c in customers.columns if c != "customer_id"],
         "features_used": preparation.input_columns,
         "preparation": {"columns": list(preparation.columns), "decisions": preparation.decisions},
-        "selection": fitted.selection.to_dict(),
+        "selection": fitted.selection,
+        "stability": fitted.selection.get("stability"),
         "model_fingerprint": model.fingerprint(),
         "random_state": random_state,
     }
@@ -402,7 +533,7 @@ def segment(
             if outcome in customers.columns
             else customer_outcome(frame, roles, customers["customer_id"], outcome, source=source)
         )
-        summary["outcome"] = outcome_overlay(known, fitted.labels, names, column=outcome).to_dict()
+        summary["outcome"] = outcome_overlay(known, labels, names, column=outcome).to_dict()
     return SegmentationResult(
         model=model,
         assignments=assignments,

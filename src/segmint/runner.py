@@ -76,6 +76,8 @@ def fit_file(
     ids: IdPolicy | None = None,
     id_map: str | os.PathLike[str] | None = None,
     detail: Callable[[str, float | None], None] | None = None,
+    algorithm: str = "auto",
+    within: str | None = None,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -123,7 +125,13 @@ def fit_file(
         random_state=seed,
         source=loaded.source,
         outcome=outcome,
-        reuse=previous.reuse_for(k, seed) if previous is not None else None,
+        reuse=(
+            previous.reuse_for(k, seed)
+            if previous is not None and algorithm in ("auto", "kmeans") and within is None
+            else None
+        ),
+        algorithm=algorithm,
+        within=within,
         **_feature_inputs(fit_input, exclude, spec),
     )
     if on_result is not None:

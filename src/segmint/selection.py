@@ -1,53 +1,109 @@
-"""Choosing the number of segments.
+"""Choosing the number of segments, and saying when there are none.
 
-The rule used by ``k="auto"`` (documented in the README, recorded in every summary):
+For every k in the range (default 1..10) k-means (k-means++ starts) partitions a sample
+of the customers, and every index is computed and reported per k:
 
-1. For every k in the range, k-means (k-means++, several starts) is fitted and scored:
-   within-cluster sum of squares (WCSS), silhouette (exact up to 10,000 customers,
-   otherwise on a seeded random sample of 10,000), Calinski-Harabasz and Davies-Bouldin.
-2. The *knee* of WCSS over k (including k = 1, the total sum of squares) is found with
-   Kneedle (Satopää et al. 2011): the k where the normalised curve is farthest below the
-   straight line joining its ends.
-3. When the best silhouette is at least ``CLEAR_STRUCTURE`` (0.5, "reasonable structure"
-   in Kaufman & Rousseeuw's reading of the silhouette), the segments are really there:
-   the k with the best silhouette is chosen.
-4. Otherwise the structure is weak, as on most customer data (a continuum more than
-   separate groups). Candidates are the ks whose silhouette is at least
-   ``SILHOUETTE_TOLERANCE`` (80%) of the best; among them the one nearest the knee is
-   chosen (the smaller k on a tie); with no knee, the best silhouette.
+* WCSS (within-cluster sum of squares) and its knee (Kneedle, Satopää et al. 2011);
+* silhouette: exact up to :data:`SILHOUETTE_EXACT` customers, otherwise on a random
+  sample of :data:`SILHOUETTE_SAMPLED` with a 95% confidence interval;
+* Calinski-Harabasz and Davies-Bouldin;
+* the gap statistic (Tibshirani, Walther & Hastie 2001) with reference data drawn
+  uniformly from the box aligned with the principal components, and its standard error;
+* BIC and AIC of a full-covariance Gaussian mixture with k components;
+* stability: mean adjusted Rand index of k-means refits on bootstrap resamples
+  (:mod:`segmint.stability`).
 
-On weak structure the silhouette alone favours k = 2 (one big split, e.g. active vs
-lapsed) and the elbow alone ignores separation; together they give segments that are as
-well separated as the data allows and not coarser than its diminishing-returns point.
-On clear structure the elbow is unreliable (several big drops), and the silhouette
-decides.
+The rule (``k="auto"``):
+
+1. **Are there distinct segments?** Two tests must both say yes.
+   *Gap*: some k >= 2 is more clustered than uniform noise in the principal-component box
+   by more than one standard error of the gap, ``max_k (Gap(k) - s_k) > Gap(1)``.
+   *Dip*: at the k of step 2, some pair of neighbouring segments (relative neighbours: no
+   third centre closer to both than they are to each other) is separated by a dip in
+   density: Hartigan's dip test
+   rejects unimodality of their customers projected on the line through the two centres
+   (5% level, Bonferroni-corrected over the pairs tested). The gap alone is fooled by
+   skewed or heavy-tailed continua, which are never uniform; the dip alone by tiny samples.
+2. **How many?** Tibshirani's 1-standard-error rule from k = 2: the smallest k with
+   ``Gap(k) >= Gap(k+1) - s_{k+1}``. Unstable candidates are penalised: among the ks from
+   2 to that k, the largest one whose stability (mean bootstrap ARI of k-means,
+   :data:`STABILITY_ROUNDS` resamples) is within :data:`STABILITY_TOLERANCE` of the most
+   stable one is taken. The gap alone keeps splitting tight groups whose members vary in
+   fewer directions than the reference box (one-hot categories, constant features), and
+   such splits do not come back on resampled customers.
+   When the silhouette of some k from 2 to the gap's k is at least
+   :data:`STRONG_SILHOUETTE` ("strong structure" in Kaufman & Rousseeuw's reading), the
+   best such silhouette decides instead: clear-cut groups are not split further.
+   In automatic mode at most one segment per :data:`MIN_SEGMENT_SIZE` customers is
+   considered.
+3. With distinct segments that k is the answer. Without, the answer is k = 1 with the
+   message "no distinct segments; the groups below are a partition of a continuum"; a
+   range starting above 1 or a forced k still gives a partition, labelled as such. For a
+   partition of a continuum the suggested k is the earlier rule of segmint for weak
+   structure: among the ks whose silhouette is at least 80% of the best, the one nearest
+   the WCSS knee.
+
+Silhouette, Calinski-Harabasz, Davies-Bouldin, the knee and BIC do not vote; each one's
+own choice is reported (``votes``) so a user sees where the indices agree.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.mixture import GaussianMixture
 
+from segmint.algorithms.base import (
+    draw_sample,
+    nearest_centers,
+    seed_of,
+    single_thread,
+    sweep_kmeans,
+)
+from segmint.stability import kmeans_bootstrap_ari
+
+NO_STRUCTURE = "no distinct segments; the groups below are a partition of a continuum"
 SILHOUETTE_TOLERANCE = 0.80
+SELECTION_SAMPLE = 10_000
+SILHOUETTE_EXACT = 10_000
+SILHOUETTE_SAMPLED = 3_000
+# The earlier rule's constants, still used by the Spark engine's own selection.
 CLEAR_STRUCTURE = 0.5
 SILHOUETTE_SAMPLE = 10_000
-SELECTION_SAMPLE = 50_000
 SWEEP_N_INIT = 4
+GAP_SAMPLE = 2_000
+GAP_REFERENCES = 20
+BIC_SAMPLE = 2_000
+DIP_ALPHA = 0.05
+STABILITY_TOLERANCE = 0.05
+STRONG_SILHOUETTE = 0.71
+STABILITY_ROUNDS = 10
+DEFAULT_RANGE = (1, 10)
+MIN_SEGMENT_SIZE = 10
 
 
 @dataclass(frozen=True)
 class KScore:
-    """Indices of one candidate k."""
+    """Indices of one candidate k (None where an index is undefined)."""
 
     k: int
     wcss: float
-    silhouette: float | None
-    calinski_harabasz: float | None
-    davies_bouldin: float | None
+    silhouette: float | None = None
+    silhouette_ci: list[float] | None = None
+    calinski_harabasz: float | None = None
+    davies_bouldin: float | None = None
+    gap: float | None = None
+    gap_se: float | None = None
+    bic: float | None = None
+    aic: float | None = None
+    stability: float | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +113,8 @@ class Selection:
     Attributes
     ----------
     k : int
-        The chosen number of segments.
+        The number of segments.
     mode : {"auto", "fixed", "range"}
-        ``k="auto"``, a given k, or a given range.
     rule : str
         The decision rule in words.
     reasons : list of str
@@ -69,7 +124,17 @@ class Selection:
     knee : int or None
         Knee of the WCSS curve.
     sample_size : int
-        Customers the sweep was run on.
+        Customers the sweep ran on.
+    structure : bool
+        Whether the data shows distinct segments (both tests of step 1).
+    message : str or None
+        :data:`NO_STRUCTURE` when there are none.
+    structure_test : dict
+        The figures of the two tests.
+    votes : dict
+        The k each index would choose on its own.
+    continuum_k : int or None
+        The suggested k for a partition of a continuum.
     """
 
     k: int
@@ -79,6 +144,15 @@ class Selection:
     scores: list[KScore] = field(default_factory=list)
     knee: int | None = None
     sample_size: int = 0
+    structure: bool = True
+    message: str | None = None
+    structure_test: dict[str, Any] = field(default_factory=dict)
+    votes: dict[str, int | None] = field(default_factory=dict)
+    continuum_k: int | None = None
+
+    def score(self, k: int) -> KScore | None:
+        """The row of ``k`` in the table."""
+        return next((s for s in self.scores if s.k == k), None)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -87,10 +161,24 @@ class Selection:
             "mode": self.mode,
             "rule": self.rule,
             "reasons": list(self.reasons),
+            "structure": self.structure,
+            "message": self.message,
+            "structure_test": dict(self.structure_test),
+            "votes": dict(self.votes),
             "knee": self.knee,
+            "continuum_k": self.continuum_k,
             "sample_size": self.sample_size,
             "scores": [asdict(score) for score in self.scores],
         }
+
+
+RULE = (
+    "distinct segments when the gap statistic exceeds k = 1 by more than one standard error "
+    "at some k and neighbouring segments are separated by a density dip (Hartigan's dip test); "
+    "then the gap's 1-standard-error k, or the largest smaller k whose bootstrap stability is "
+    f"within {STABILITY_TOLERANCE} of the most stable one (a silhouette >= {STRONG_SILHOUETTE} "
+    f"decides among them); otherwise k = 1 ({NO_STRUCTURE})"
+)
 
 
 def knee_point(x: np.ndarray, y: np.ndarray) -> float | None:
@@ -125,112 +213,473 @@ def knee_point(x: np.ndarray, y: np.ndarray) -> float | None:
     return float(x[best])
 
 
-def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    if n <= size:
-        return np.arange(n)
-    return np.sort(rng.choice(n, size=size, replace=False))
+def silhouettes(X: np.ndarray, partitions: list[np.ndarray], chunk: int = 512) -> list[np.ndarray]:
+    """Silhouette width of every row under each partition, sharing one pass over distances.
+
+    Equal to scikit-learn's ``silhouette_samples`` (0 for members of one-customer
+    segments), computed for several partitions with a single distance computation.
+    """
+    n = len(X)
+    onehots = [np.eye(int(labels.max()) + 1)[labels] for labels in partitions]
+    sizes = [onehot.sum(axis=0) for onehot in onehots]
+    sums = [np.zeros((n, onehot.shape[1])) for onehot in onehots]
+    sq = (X**2).sum(axis=1)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        d2 = sq[start:stop, None] - 2.0 * X[start:stop] @ X.T + sq[None, :]
+        d = np.sqrt(np.maximum(d2, 0.0))
+        d[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        for total, onehot in zip(sums, onehots, strict=True):
+            total[start:stop] = d @ onehot
+    out = []
+    for labels, total, size in zip(partitions, sums, sizes, strict=True):
+        rows = np.arange(n)
+        own = size[labels]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a = np.where(own > 1, total[rows, labels] / np.maximum(own - 1, 1), 0.0)
+            means = total / np.maximum(size, 1)[None, :]
+        means[rows, labels] = np.inf
+        means[:, size == 0] = np.inf
+        b = means.min(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+        out.append(np.nan_to_num(s, nan=0.0))
+    return out
 
 
-def score_k(X: np.ndarray, labels: np.ndarray, wcss: float, k: int, rng: np.random.Generator) -> KScore:
-    """Indices of one partition (silhouette sampled above :data:`SILHOUETTE_SAMPLE`)."""
-    if k < 2 or k >= len(X):
-        return KScore(k=k, wcss=wcss, silhouette=None, calinski_harabasz=None, davies_bouldin=None)
-    idx = _sample(len(X), SILHOUETTE_SAMPLE, rng)
-    if len(np.unique(labels[idx])) < 2:
-        silhouette = None
-    else:
-        silhouette = float(silhouette_score(X[idx], labels[idx]))
+def score_k(
+    X: np.ndarray, labels: np.ndarray, wcss: float, k: int, rng: np.random.Generator
+) -> KScore:
+    """Silhouette, Calinski-Harabasz and Davies-Bouldin of one partition.
+
+    The silhouette is exact up to :data:`SILHOUETTE_EXACT` rows, otherwise computed on a
+    random sample of :data:`SILHOUETTE_SAMPLED` with a 95% confidence interval.
+    """
+    present = len(np.unique(labels))
+    if k < 2 or present < 2 or present >= len(X):
+        return KScore(k=k, wcss=wcss)
+    idx = (
+        np.arange(len(X))
+        if len(X) <= SILHOUETTE_EXACT
+        else draw_sample(len(X), SILHOUETTE_SAMPLED, rng)
+    )
+    _, sub_labels = np.unique(labels[idx], return_inverse=True)
+    widths = silhouettes(np.asarray(X[idx], dtype=float), [sub_labels])[0]
+    ci = None
+    if len(idx) < len(X):
+        half = 1.96 * float(widths.std(ddof=1)) / math.sqrt(len(widths))
+        ci = [round(float(widths.mean()) - half, 6), round(float(widths.mean()) + half, 6)]
     return KScore(
         k=k,
         wcss=wcss,
-        silhouette=silhouette,
+        silhouette=float(widths.mean()) if len(np.unique(sub_labels)) >= 2 else None,
+        silhouette_ci=ci,
         calinski_harabasz=float(calinski_harabasz_score(X, labels)),
         davies_bouldin=float(davies_bouldin_score(X, labels)),
     )
 
 
+def gap_statistic(
+    X: np.ndarray,
+    wcss: dict[int, float],
+    rng: np.random.Generator,
+    *,
+    references: int = GAP_REFERENCES,
+    n_init: int = 2,
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Gap(k) and its standard error s_k for every k of ``wcss`` (Tibshirani et al. 2001).
+
+    Reference data sets are drawn uniformly from the box aligned with the principal
+    components of ``X`` (their method "b"); ``s_k = sd_k * sqrt(1 + 1/B)``.
+
+    Parameters
+    ----------
+    X : ndarray
+        The customers the WCSS values were computed on.
+    wcss : dict
+        k -> within-cluster sum of squares of ``X``'s k-means partition (k = 1: total).
+    rng : Generator
+    references : int
+        Number of reference data sets B.
+    n_init : int
+        k-means starts on each reference set.
+    """
+    centred = X - X.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    projected = centred @ vt.T
+    low, high = projected.min(axis=0), projected.max(axis=0)
+    ks = sorted(wcss)
+    logs = np.zeros((references, len(ks)))
+    for b in range(references):
+        reference = rng.uniform(low, high, size=projected.shape) @ vt
+        for j, k in enumerate(ks):
+            if k == 1:
+                w = float(((reference - reference.mean(axis=0)) ** 2).sum())
+            else:
+                w = sweep_kmeans(reference, k, rng, n_init)[0]
+            logs[b, j] = math.log(max(w, 1e-300))
+    expected = logs.mean(axis=0)
+    se = logs.std(axis=0) * math.sqrt(1.0 + 1.0 / references)
+    gap = {k: float(expected[j] - math.log(max(wcss[k], 1e-300))) for j, k in enumerate(ks)}
+    return gap, {k: float(se[j]) for j, k in enumerate(ks)}
+
+
+def neighbouring_pairs(centers: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of centres that are relative neighbours (Toussaint 1980): no third centre is
+    closer to both of them than they are to each other."""
+    d = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
+    pairs = []
+    for i in range(len(centers)):
+        for j in range(i + 1, len(centers)):
+            others = [m for m in range(len(centers)) if m not in (i, j)]
+            if not any(max(d[i, m], d[j, m]) < d[i, j] for m in others):
+                pairs.append((i, j))
+    return pairs
+
+
+def dip_test(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> dict[str, Any]:
+    """Hartigan's dip test between neighbouring segments (see the module docstring).
+
+    Returns
+    -------
+    dict
+        ``p_value`` (smallest pair p-value, Bonferroni-corrected; 1.0 when no pair could
+        be tested), ``pair`` (the segments of that pair), ``pairs_tested``.
+    """
+    from diptest import diptest
+
+    best_p, best_pair, tested = 1.0, None, 0
+    results = []
+    for i, j in neighbouring_pairs(centers):
+        members = (labels == i) | (labels == j)
+        if members.sum() < 4:
+            continue
+        direction = centers[j] - centers[i]
+        norm = float(np.linalg.norm(direction))
+        if norm == 0:
+            continue
+        projection = X[members] @ (direction / norm)
+        if np.ptp(projection) == 0:
+            continue
+        results.append(((i, j), float(diptest(projection)[1])))
+        tested += 1
+    for pair, p in results:
+        corrected = min(1.0, p * tested)
+        if corrected < best_p or best_pair is None:
+            best_p, best_pair = corrected, pair
+    return {
+        "p_value": best_p,
+        "pair": list(best_pair) if best_pair else None,
+        "pairs_tested": tested,
+    }
+
+
+def _first_se_k(gap: dict[int, float], se: dict[int, float], ks: list[int]) -> int:
+    """Tibshirani's rule over ``ks``: the smallest k with Gap(k) >= Gap(k+1) - s_(k+1)."""
+    for a, b in itertools.pairwise(ks):
+        if gap[a] >= gap[b] - se[b]:
+            return a
+    return ks[-1]
+
+
+def continuum_k(scores: list[KScore], knee: int | None, low: int, high: int) -> int | None:
+    """Suggested k for a partition of a continuum: silhouette within 80% of the best,
+    nearest the WCSS knee (the smaller k on a tie); no knee: the best silhouette."""
+    rated = [s for s in scores if s.silhouette is not None and low <= s.k <= high]
+    if not rated:
+        return None
+    best = max(rated, key=lambda s: s.silhouette or -1.0)
+    assert best.silhouette is not None
+    threshold = best.silhouette * SILHOUETTE_TOLERANCE if best.silhouette > 0 else best.silhouette
+    candidates = [s for s in rated if (s.silhouette or -1.0) >= threshold]
+    if knee is None:
+        return best.k
+    return min(candidates, key=lambda s: (abs(s.k - knee), s.k)).k
+
+
+def _bic_aic(X: np.ndarray, k: int, seed: int) -> tuple[float | None, float | None]:
+    if len(X) <= k or len(X) < 2:
+        return None, None
+    scale = float(X.var(axis=0).mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GaussianMixture(
+            n_components=k, covariance_type="full", random_state=seed, init_params="k-means++",
+            reg_covar=1e-6 * (scale if scale > 0 else 1.0),
+        ).fit(X)  # fmt: skip
+    return float(model.bic(X)), float(model.aic(X))
+
+
+def _argbest(values: dict[int, float | None], *, largest: bool) -> int | None:
+    rated = {k: v for k, v in values.items() if v is not None and math.isfinite(v)}
+    if not rated:
+        return None
+    sign = -1.0 if largest else 1.0
+    return min(rated, key=lambda k: (sign * rated[k], k))
+
+
 def choose_k(
     X: np.ndarray,
-    k_range: tuple[int, int] = (2, 10),
+    k_range: tuple[int, int] = DEFAULT_RANGE,
     *,
     random_state: int | None = 0,
+    fixed: int | None = None,
+    mode: str | None = None,
+    references: int = GAP_REFERENCES,
+    stability_rounds: int = STABILITY_ROUNDS,
 ) -> Selection:
-    """Choose the number of segments in ``k_range`` by the module's documented rule.
+    """Choose the number of segments by the module's rule, with every index per k.
 
     Parameters
     ----------
     X : ndarray of shape (n_customers, n_features)
         Prepared matrix.
     k_range : (int, int)
-        Smallest and largest k to consider, inclusive.
+        Smallest and largest k to consider, inclusive (default 1..10).
     random_state : int or None
-        Seed for k-means starts and samples.
+        Seed of every random choice (samples, k-means starts, reference data).
+    fixed : int, optional
+        A given k: the indices and the null-structure test are still computed (over
+        1..10 and this k) so a partition of a continuum is labelled as such.
+    mode : {"auto", "range", "fixed"}, optional
+        How k was asked for (inferred when not given).
+    references : int
+        Reference data sets of the gap statistic.
+    stability_rounds : int
+        Bootstrap refits per k for the stability column.
 
     Returns
     -------
     Selection
     """
+    with single_thread():
+        return _choose_k(X, k_range, random_state, fixed, mode, references, stability_rounds)
+
+
+def _choose_k(
+    X: np.ndarray,
+    k_range: tuple[int, int],
+    random_state: int | None,
+    fixed: int | None,
+    mode: str | None,
+    references: int,
+    stability_rounds: int,
+) -> Selection:
     rng = np.random.default_rng(random_state)
     n = len(X)
     low, high = k_range
-    high = min(high, n - 1)
-    if high < low:
-        return Selection(
-            k=1,
-            mode="auto",
-            rule="too few customers",
-            reasons=[f"{n} customers are too few to compare {k_range[0]} or more segments"],
-            sample_size=n,
-        )
-    idx = _sample(n, SELECTION_SAMPLE, rng)
-    sample = X[idx]
-    total = float(((sample - sample.mean(axis=0)) ** 2).sum())
-    scores = [KScore(k=1, wcss=total, silhouette=None, calinski_harabasz=None, davies_bouldin=None)]
-    for k in range(max(low, 2), high + 1):
-        model = KMeans(n_clusters=k, n_init=SWEEP_N_INIT, random_state=random_state).fit(sample)
-        scores.append(score_k(sample, model.labels_, float(model.inertia_), k, rng))
-
-    ks = np.array([s.k for s in scores])
-    wcss = np.array([s.wcss for s in scores])
-    knee_x = knee_point(ks, wcss)
-    knee = int(knee_x) if knee_x is not None else None
-    rated = [s for s in scores if s.silhouette is not None and low <= s.k <= high]
-    if not rated:
-        return Selection(
-            k=max(low, 1), mode="auto", rule="no silhouette", reasons=["no k could be scored"],
-            scores=scores, knee=knee, sample_size=len(idx),
-        )  # fmt: skip
-    best = max(rated, key=lambda s: s.silhouette or -1.0)
-    assert best.silhouette is not None
-    threshold = best.silhouette * SILHOUETTE_TOLERANCE if best.silhouette > 0 else best.silhouette
-    candidates = [s for s in rated if (s.silhouette or -1.0) >= threshold]
-    if best.silhouette >= CLEAR_STRUCTURE:
-        chosen = best
-        reasons = [
-            f"best silhouette {best.silhouette:.3f} at k = {best.k}: clear structure "
-            f"(>= {CLEAR_STRUCTURE}), the silhouette decides"
-        ]
-    elif knee is None:
-        chosen = best
-        reasons = [f"best silhouette {best.silhouette:.3f} at k = {best.k}; WCSS has no knee"]
+    if mode is None:
+        mode = "fixed" if fixed is not None else "auto" if k_range == DEFAULT_RANGE else "range"
+    idx = draw_sample(n, SELECTION_SAMPLE, rng)
+    sample = np.asarray(X[idx], dtype=float)
+    m = len(sample)
+    if fixed is not None:
+        wanted = sorted({*range(1, DEFAULT_RANGE[1] + 1), fixed})
+        struct_low, struct_high = 2, DEFAULT_RANGE[1]
     else:
-        chosen = min(candidates, key=lambda s: (abs(s.k - knee), s.k))
-        reasons = [
-            f"WCSS knee at k = {knee}",
-            f"best silhouette {best.silhouette:.3f} at k = {best.k} (weak structure, "
-            f"< {CLEAR_STRUCTURE}); k within {SILHOUETTE_TOLERANCE:.0%} of it: "
-            f"{', '.join(str(s.k) for s in candidates)}",
-            f"k = {chosen.k} is the candidate nearest the knee (silhouette {chosen.silhouette:.3f})",
-        ]
-    return Selection(
-        k=chosen.k,
-        mode="auto" if k_range == (2, 10) else "range",
-        rule=(
-            f"best silhouette when it is >= {CLEAR_STRUCTURE}; otherwise, among k with "
-            f"silhouette >= {SILHOUETTE_TOLERANCE:.0%} of the best, the one nearest the WCSS knee"
+        wanted = sorted({1, *range(max(low, 2), high + 1)})
+        struct_low, struct_high = max(low, 2), high
+    ks = [k for k in wanted if k == 1 or k <= m - 1]
+    if mode == "auto":
+        # A segment of fewer than MIN_SEGMENT_SIZE customers on average describes nobody.
+        ks = [k for k in ks if k <= max(struct_low, n // MIN_SEGMENT_SIZE)]
+    struct_ks = [k for k in ks if struct_low <= k <= struct_high]
+    total = float(((sample - sample.mean(axis=0)) ** 2).sum())
+    if not struct_ks or total == 0.0:
+        k = fixed if fixed is not None else 1
+        why = (
+            f"{n} customers are too few to look for segments"
+            if total > 0 or n < 3
+            else "all customers are identical"
+        )
+        return Selection(
+            k=k,
+            mode=mode,
+            rule=RULE,
+            reasons=[why] if fixed is None else [f"k = {k} was given", why],
+            scores=[KScore(k=1, wcss=total)], sample_size=m, structure=False,
+            structure_test={"gap_null": None, "dip": None},
+        )  # fmt: skip
+
+    n_init = 10 if m <= 2_000 else 4
+    labels: dict[int, np.ndarray] = {1: np.zeros(m, dtype=np.int64)}
+    centers: dict[int, np.ndarray] = {1: sample.mean(axis=0, keepdims=True)}
+    wcss: dict[int, float] = {1: total}
+    for k in ks[1:]:
+        wcss[k], centers[k] = sweep_kmeans(sample, k, rng, n_init)
+        labels[k] = nearest_centers(sample, centers[k])[0]
+
+    # Silhouette: exact on up to SILHOUETTE_EXACT customers, else sampled with a 95% CI.
+    multi = [k for k in ks if k >= 2 and len(np.unique(labels[k])) >= 2]
+    sil: dict[int, float] = {}
+    sil_ci: dict[int, list[float]] = {}
+    if multi:
+        sub = np.arange(m) if n <= SILHOUETTE_EXACT else draw_sample(m, SILHOUETTE_SAMPLED, rng)
+        widths = silhouettes(sample[sub], [labels[k][sub] for k in multi])
+        for k, w in zip(multi, widths, strict=True):
+            sil[k] = float(w.mean())
+            if len(sub) < m:
+                half = 1.96 * float(w.std(ddof=1)) / math.sqrt(len(w))
+                sil_ci[k] = [round(sil[k] - half, 6), round(sil[k] + half, 6)]
+
+    gap_rows = draw_sample(m, GAP_SAMPLE, rng)
+    gap_sample = sample[gap_rows]
+    if len(gap_rows) == m:
+        gap_wcss = {k: wcss[k] for k in ks}
+    else:
+        gap_wcss = {1: float(((gap_sample - gap_sample.mean(axis=0)) ** 2).sum())}
+        for k in ks[1:]:
+            gap_wcss[k] = sweep_kmeans(gap_sample, k, rng, n_init)[0]
+    gap, gap_se = gap_statistic(gap_sample, gap_wcss, rng, references=references)
+
+    bic_sample = sample[draw_sample(m, BIC_SAMPLE, rng)]
+    stability = {
+        k: kmeans_bootstrap_ari(sample, centers[k], rng, rounds=stability_rounds) for k in ks[1:]
+    }
+
+    scores = []
+    for k in ks:
+        bic, aic = _bic_aic(bic_sample, k, seed_of(rng))
+        rated = k in sil
+        scores.append(
+            KScore(
+                k=k, wcss=wcss[k],
+                silhouette=sil.get(k), silhouette_ci=sil_ci.get(k),
+                calinski_harabasz=(
+                    float(calinski_harabasz_score(sample, labels[k])) if rated else None
+                ),
+                davies_bouldin=float(davies_bouldin_score(sample, labels[k])) if rated else None,
+                gap=gap[k], gap_se=gap_se[k], bic=bic, aic=aic, stability=stability.get(k),
+            )
+        )  # fmt: skip
+
+    curve = [k for k in ks if k <= struct_high]
+    knee_x = knee_point(np.array(curve), np.array([wcss[k] for k in curve]))
+    knee = int(knee_x) if knee_x is not None else None
+
+    # Step 1 (gap part) and step 2.
+    gap_margin = max(gap[k] - gap_se[k] for k in struct_ks) - gap[1]
+    gap_null = gap_margin <= 0
+    k_gap = _first_se_k(gap, gap_se, struct_ks)
+    reasons: list[str] = []
+    upto = [k for k in struct_ks if k <= k_gap]
+    most = max(stability[k] for k in upto)
+    k_struct = max(k for k in upto if stability[k] >= most - STABILITY_TOLERANCE)
+    if k_struct == k_gap:
+        step = f"k = {k_gap} is as stable as any smaller k (bootstrap ARI {stability[k_gap]:.2f})"
+    else:
+        step = (
+            f"k = {k_gap} is less stable (bootstrap ARI {stability[k_gap]:.2f}) than "
+            f"k = {k_struct} "
+            f"({stability[k_struct]:.2f}), the largest k within {STABILITY_TOLERANCE} of the most "
+            "stable k up to the gap's"
+        )
+    strong = {k: sil[k] for k in upto if k in sil and sil[k] >= STRONG_SILHOUETTE}
+    if strong:
+        k_sil = max(strong, key=lambda k: (strong[k], -k))
+        if k_sil != k_struct:
+            step += (
+                f"; the silhouette shows strong structure at k = {k_sil} ({strong[k_sil]:.2f} >= "
+                f"{STRONG_SILHOUETTE}, Kaufman & Rousseeuw), which decides"
+            )
+            k_struct = k_sil
+    dip = dip_test(sample, labels[k_struct], centers[k_struct])
+    structure = not gap_null and dip["p_value"] < DIP_ALPHA
+    suggestion = continuum_k(scores, knee, struct_low, struct_high)
+
+    capped = mode == "auto" and max(struct_ks) < struct_high and max(struct_ks) < m - 1
+    if capped:
+        reasons.append(
+            f"at most k = {max(struct_ks)} considered: a segment needs {MIN_SEGMENT_SIZE} "
+            "customers on "
+            f"average ({n:,} customers)"
+        )
+    if gap_null:
+        reasons.append(
+            "gap statistic: no k is more clustered than uniform noise in the box of the principal "
+            f"components by more than one standard error (best margin {gap_margin:+.3f})"
+        )
+    else:
+        reasons.append(
+            "gap statistic: more clustered than uniform noise "
+            f"(margin {gap_margin:+.3f} over k = 1); "
+            f"the 1-standard-error rule gives k = {k_gap}"
+        )
+        reasons.append(step)
+        if dip["p_value"] < DIP_ALPHA:
+            reasons.append(
+                f"segments {dip['pair'][0]} and {dip['pair'][1]} of k = {k_struct} are separated "
+                "by a dip "
+                f"in density (Hartigan's dip test, corrected p = {dip['p_value']:.2g})"
+            )
+        else:
+            reasons.append(
+                f"no pair of neighbouring segments at k = {k_struct} is separated by a dip in "
+                "density "
+                f"(Hartigan's dip test, smallest corrected p = {dip['p_value']:.2g} >= {DIP_ALPHA})"
+            )
+    if fixed is not None:
+        k = fixed
+        reasons.insert(0, f"k = {fixed} was given")
+    elif structure:
+        k = k_struct
+    elif low <= 1:
+        k = 1
+        if suggestion is not None:
+            reasons.append(
+                f"for a partition of the continuum k = {suggestion} is suggested "
+                "(silhouette within "
+                f"{SILHOUETTE_TOLERANCE:.0%} of the best, nearest the WCSS knee)"
+            )
+    else:
+        k = suggestion if suggestion is not None else struct_low
+        reasons.append(
+            f"k = {k} partitions the continuum (silhouette within "
+            f"{SILHOUETTE_TOLERANCE:.0%} of the best, "
+            "nearest the WCSS knee)"
+        )
+    if structure:
+        reasons.append(
+            f"distinct segments: k = {k_struct}"
+            + ("" if k == k_struct else f" (k = {k} was asked for)")
+        )
+    else:
+        reasons.append(
+            NO_STRUCTURE if k > 1 else "no distinct segments: the customers form one continuum"
+        )
+    votes = {
+        "gap": 1 if gap_null else k_gap,
+        "silhouette": _argbest({k: sil.get(k) for k in struct_ks}, largest=True),
+        "calinski_harabasz": _argbest(
+            {s.k: s.calinski_harabasz for s in scores if s.k in struct_ks}, largest=True
         ),
+        "davies_bouldin": _argbest(
+            {s.k: s.davies_bouldin for s in scores if s.k in struct_ks}, largest=False
+        ),
+        "knee": knee,
+        "bic": _argbest({s.k: s.bic for s in scores if s.k <= struct_high}, largest=False),
+        "stability": _argbest({k: stability[k] for k in struct_ks}, largest=True),
+    }
+    return Selection(
+        k=k,
+        mode=mode,
+        rule=RULE,
         reasons=reasons,
         scores=scores,
         knee=knee,
-        sample_size=len(idx),
+        sample_size=m,
+        structure=structure,
+        message=None if structure else NO_STRUCTURE,
+        structure_test={
+            "gap_null": gap_null,
+            "gap_margin": round(gap_margin, 6),
+            "gap_k": k_gap,
+            "k_tested": k_struct,
+            "dip": dip,
+            "dip_alpha": DIP_ALPHA,
+            "gap_references": references,
+            "gap_sample_size": len(gap_rows),
+        },
+        votes=votes,
+        continuum_k=suggestion,
     )

@@ -59,7 +59,10 @@ class FastAssigner:
         self.factor = prep.weights / prep.scale
         self.centers = np.ascontiguousarray(model.centers, dtype=float)
         self.ids = model.segment_ids()
-        self.names = {**model.segment_names(), **(names or {})}
+        self.names = {-1: "Unassigned", **model.segment_names(), **(names or {})}
+        # Families that do not label by the nearest centre (mixture, core points, tiers)
+        # go through the model's own rule.
+        self._by_centre = model.assigner is None or model.assigner.kind == "nearest_centroid"
         self._levels = [{level: i for i, level in enumerate(p.levels)} for p in self.plans]
 
     def assign(self, customer_id: str, features: dict[str, Any]) -> Label:
@@ -76,6 +79,8 @@ class FastAssigner:
                 f"customer {customer_id}: most feature columns the model needs are missing: "
                 f"{', '.join(missing)}"
             )
+        if not self._by_centre:
+            return self._slow(customer_id, features)
         try:
             row, notes = self._row(features)
         except _Fallback:
@@ -148,6 +153,7 @@ class FastAssigner:
             {
                 "customer_id": [str(customer_id)],
                 **{c: [features.get(c)] for c in self.input_columns if c in features},
+                **{c: [features.get(c)] for c in [getattr(self.model.assigner, "column", None)] if c},
             }
         )
         labels, notes = self.model.label_customers(frame)

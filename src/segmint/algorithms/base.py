@@ -1,0 +1,426 @@
+"""What every clustering family returns, and the rules that label new customers.
+
+A fitted family is a :class:`Fitted`: labels and confidence of the training customers,
+the centroid of every segment, and an :class:`Assigner` — the rule that labels any
+customer, old or new, and that is saved in the model folder as plain arrays:
+
+* :class:`CentroidAssigner` — nearest segment centre (k-means, Ward, BIRCH, consensus);
+  confidence ``1 - d1 / d2`` (distances to the nearest and second-nearest centre);
+* :class:`GaussianAssigner` — the mixture's posterior (Gaussian mixture); confidence is
+  the posterior probability of the segment;
+* :class:`CorePointAssigner` — the segment of the nearest core point (Genie, HDBSCAN),
+  for segments that need not be convex; confidence ``1 - d1 / d2`` with d1 the distance
+  to the nearest core point and d2 to the nearest core point of another segment. With
+  radii (HDBSCAN) a customer farther from its nearest core point than that point's
+  radius is *unassigned* (segment -1).
+
+Every family labels all training customers with its own assigner, so a saved model gives
+the training customers exactly the labels they got at fit time.
+
+Segment ids run from 0 (the largest segment) to k - 1; ties are broken by the centroid's
+coordinates, so row order never changes ids. -1 is the "unassigned" group.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy.spatial import cKDTree
+from scipy.special import logsumexp
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import ThreadpoolController
+
+UNASSIGNED = -1
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run BLAS and OpenMP on one thread inside the block.
+
+    The selection, comparison and stability make many small fits on samples, where
+    threads cost more in synchronisation than they gain (badly so on a busy machine).
+    """
+    with _thread_pools().limit(limits=1):
+        yield
+
+
+def draw_sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a simple random sample of ``size`` of ``n`` rows (all when n <= size)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(rng.choice(n, size=size, replace=False))
+
+
+def seed_of(rng: np.random.Generator) -> int:
+    """A 31-bit seed drawn from ``rng`` for scikit-learn's ``random_state``."""
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def quiet_kmeans(X: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
+    """k-means++ with ``n_init`` starts, quiet when duplicates leave fewer distinct points than k.
+
+    Bootstrap resamples and customer data with many identical rows can hold fewer distinct
+    points than k; the fit is still the one wanted, so scikit-learn's warning is dropped.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+
+
+def lloyd_wcss(
+    X: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 2, max_iter: int = 50
+) -> tuple[float, np.ndarray]:
+    """Best within-cluster sum of squares of ``n_init`` k-means++ + Lloyd runs, and its centres.
+
+    A plain NumPy k-means for the many small internal fits (gap reference sets, bootstrap
+    refits of the selection), where scikit-learn's per-call overhead dominates; final
+    models use scikit-learn's ``KMeans``.
+    """
+    n = len(X)
+    k = min(k, n)
+    sq = (X**2).sum(axis=1)
+    best, best_centers = np.inf, X[:k].copy()
+    for _ in range(n_init):
+        # Greedy k-means++ seeding as in scikit-learn: 2 + log(k) candidates per step,
+        # keep the one that lowers the potential most.
+        trials = 2 + int(np.log(k))
+        centers = np.empty((k, X.shape[1]))
+        centers[0] = X[rng.integers(n)]
+        closest = np.maximum(sq - 2.0 * X @ centers[0] + centers[0] @ centers[0], 0.0)
+        for j in range(1, k):
+            total = closest.sum()
+            if total > 0:
+                picks = np.minimum(
+                    np.searchsorted(np.cumsum(closest), rng.uniform(size=trials) * total), n - 1
+                )
+            else:
+                picks = rng.integers(n, size=trials)
+            cand = X[picks]
+            d_cand = np.maximum(
+                sq[None, :] - 2.0 * cand @ X.T + (cand**2).sum(axis=1)[:, None], 0.0
+            )
+            potentials = np.minimum(closest[None, :], d_cand).sum(axis=1)
+            best_trial = int(np.argmin(potentials))
+            centers[j] = cand[best_trial]
+            closest = np.minimum(closest, d_cand[best_trial])
+        labels = np.full(n, -1)
+        for _ in range(max_iter):
+            d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
+            new_labels = d2.argmin(axis=1)
+            if np.array_equal(new_labels, labels):
+                break
+            labels = new_labels
+            counts = np.bincount(labels, minlength=k)
+            sums = np.zeros_like(centers)
+            np.add.at(sums, labels, X)
+            filled = counts > 0
+            centers[filled] = sums[filled] / counts[filled, None]
+        d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
+        wcss = float(np.maximum(d2.min(axis=1), 0.0).sum())
+        if wcss < best:
+            best, best_centers = wcss, centers.copy()
+    return best, best_centers
+
+
+SMALL = 1_000
+
+
+def sweep_kmeans(
+    X: np.ndarray, k: int, rng: np.random.Generator, n_init: int
+) -> tuple[float, np.ndarray]:
+    """WCSS and centres of k-means for the selection's many fits.
+
+    NumPy :func:`lloyd_wcss` up to :data:`SMALL` rows (scikit-learn's per-call overhead
+    would dominate), scikit-learn's ``KMeans`` above.
+    """
+    if len(X) <= SMALL:
+        return lloyd_wcss(X, k, rng, n_init=n_init)
+    model = quiet_kmeans(X, k, seed_of(rng), n_init)
+    return float(model.inertia_), model.cluster_centers_
+
+
+def nearest_centers(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Label every row with its nearest centre and give the ``1 - d1/d2`` confidence."""
+    if len(centers) == 1:
+        return np.zeros(len(X), dtype=np.int64), np.ones(len(X))
+    d2 = (X**2).sum(axis=1)[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
+    d = np.sqrt(np.maximum(d2, 0.0))
+    order = np.argsort(d, axis=1)
+    labels = order[:, 0]
+    rows = np.arange(len(X))
+    d1, dsecond = d[rows, order[:, 0]], d[rows, order[:, 1]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.where(dsecond > 0, 1.0 - d1 / dsecond, 0.0)
+    return labels.astype(np.int64), np.clip(confidence, 0.0, 1.0)
+
+
+class Assigner:
+    """A rule that labels customers in the prepared space (see the module docstring)."""
+
+    kind: ClassVar[str] = ""
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment (-1 for unassigned) and confidence of every row of ``X``."""
+        raise NotImplementedError
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The numbers to save."""
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:
+        """JSON-ready settings to save beside the arrays."""
+        return {}
+
+    def permuted(self, order: np.ndarray) -> Assigner:
+        """The same rule with segment ``order[i]`` renamed ``i`` (others dropped)."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CentroidAssigner(Assigner):
+    """Nearest segment centre."""
+
+    centers: np.ndarray
+    kind: ClassVar[str] = "nearest_centroid"
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest centre and ``1 - d1/d2``."""
+        return nearest_centers(X, self.centers)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Nothing beyond the model's centres."""
+        return {}
+
+    def permuted(self, order: np.ndarray) -> CentroidAssigner:
+        """Centres reordered."""
+        return CentroidAssigner(self.centers[order])
+
+
+@dataclass(frozen=True)
+class GaussianAssigner(Assigner):
+    """Posterior of a Gaussian mixture with full covariances."""
+
+    means: np.ndarray  # (k, d)
+    covariances: np.ndarray  # (k, d, d)
+    weights: np.ndarray  # (k,)
+    kind: ClassVar[str] = "gaussian_posterior"
+
+    def log_densities(self, X: np.ndarray) -> np.ndarray:
+        """``log(weight_j) + log N(x | mean_j, cov_j)`` for every row and component."""
+        n, d = X.shape
+        out = np.empty((n, len(self.means)))
+        for j, (mean, cov) in enumerate(zip(self.means, self.covariances, strict=True)):
+            chol = np.linalg.cholesky(cov)
+            z = np.linalg.solve(chol, (X - mean).T)
+            log_det = 2.0 * np.log(np.diag(chol)).sum()
+            out[:, j] = -0.5 * ((z**2).sum(axis=0) + d * np.log(2 * np.pi) + log_det)
+        return out + np.log(self.weights)[None, :]
+
+    def posterior(self, X: np.ndarray) -> np.ndarray:
+        """Membership probabilities, rows summing to 1."""
+        log_p = self.log_densities(X)
+        return np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Most probable segment and its posterior probability."""
+        post = self.posterior(X)
+        labels = post.argmax(axis=1).astype(np.int64)
+        return labels, post[np.arange(len(X)), labels]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Means, covariances and weights."""
+        return {"means": self.means, "covariances": self.covariances, "weights": self.weights}
+
+    def permuted(self, order: np.ndarray) -> GaussianAssigner:
+        """Components reordered (a subset keeps its relative weights)."""
+        weights = self.weights[order]
+        return GaussianAssigner(self.means[order], self.covariances[order], weights / weights.sum())
+
+
+@dataclass(frozen=True)
+class CorePointAssigner(Assigner):
+    """Segment of the nearest core point; beyond a core point's radius, unassigned."""
+
+    points: np.ndarray  # (m, d)
+    labels: np.ndarray  # (m,), 0..k-1
+    radius: np.ndarray | None = None  # (m,) or None: always assign
+    kind: ClassVar[str] = "nearest_core_point"
+    _trees: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _kdtree(self, segment: int | None = None) -> cKDTree:
+        """KD-tree of all core points (None) or of one segment's, built once."""
+        key = -2 if segment is None else segment
+        if key not in self._trees:
+            points = self.points if segment is None else self.points[self.labels == segment]
+            self._trees[key] = cKDTree(points)
+        return self._trees[key]
+
+    def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest core point's segment, and ``1 - d1/d2`` against the nearest other segment."""
+        n = len(X)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        k_segments = int(self.labels.max()) + 1 if len(self.labels) else 0
+        tree = self._kdtree()
+        d1, idx = tree.query(X, k=1)
+        labels = self.labels[idx].astype(np.int64)
+        confidence = np.ones(n)
+        if k_segments > 1:
+            d_other = np.full(n, np.inf)
+            for seg in range(k_segments):
+                mask = labels != seg
+                if not mask.any():
+                    continue
+                d_seg, _ = self._kdtree(seg).query(X[mask], k=1)
+                d_other[mask] = np.minimum(d_other[mask], d_seg)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                confidence = np.where(d_other > 0, 1.0 - d1 / d_other, 0.0)
+        if self.radius is not None:
+            outside = d1 > self.radius[idx]
+            labels[outside] = UNASSIGNED
+            confidence[outside] = 0.0
+        return labels, np.clip(confidence, 0.0, 1.0)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Core points, their segments and (HDBSCAN) radii."""
+        # Stored as floats like every model array; read back as integers.
+        out = {"points": self.points, "labels": self.labels.astype(float)}
+        if self.radius is not None:
+            out["radius"] = self.radius
+        return out
+
+    def permuted(self, order: np.ndarray) -> CorePointAssigner:
+        """Core point labels renamed."""
+        rename = np.empty(len(order), dtype=np.int64)
+        rename[order] = np.arange(len(order))
+        return CorePointAssigner(self.points, rename[self.labels], self.radius)
+
+
+def assigner_from(kind: str, arrays: dict[str, np.ndarray], centers: np.ndarray) -> Assigner:
+    """Rebuild a saved assigner (``kind`` and ``arrays`` as written by :meth:`Assigner.arrays`).
+
+    Raises
+    ------
+    KeyError
+        Unknown kind or a missing array.
+    """
+    if kind == CentroidAssigner.kind:
+        return CentroidAssigner(centers)
+    if kind == GaussianAssigner.kind:
+        return GaussianAssigner(arrays["means"], arrays["covariances"], arrays["weights"])
+    if kind == CorePointAssigner.kind:
+        return CorePointAssigner(
+            arrays["points"], np.rint(arrays["labels"]).astype(np.int64), arrays.get("radius")
+        )
+    raise KeyError(f"unknown assignment rule {kind!r}")
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted partition of the training customers.
+
+    Attributes
+    ----------
+    algorithm : str
+        Registry name of the family.
+    labels : ndarray of int
+        Segment of every training customer, 0..k-1, or -1 (unassigned).
+    confidence : ndarray of float
+        Assignment confidence in [0, 1] (0 for unassigned customers).
+    centers : ndarray of shape (k, n_features)
+        Mean of every segment's members in the prepared space.
+    assigner : Assigner
+        The rule that labels customers (the training ones included).
+    info : dict
+        Family-specific facts: sample size, BIC/AIC, dendrogram, noise count, ...
+    """
+
+    algorithm: str
+    labels: np.ndarray
+    confidence: np.ndarray
+    centers: np.ndarray
+    assigner: Assigner
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def k(self) -> int:
+        """Number of segments (the unassigned group not counted)."""
+        return len(self.centers)
+
+
+def segment_means(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Mean of the rows of each segment 0..k-1 (unassigned rows ignored)."""
+    centers = np.zeros((k, X.shape[1]))
+    for seg in range(k):
+        members = labels == seg
+        if members.any():
+            centers[seg] = X[members].mean(axis=0)
+    return centers
+
+
+def canonical_order(labels: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Permutation putting segments by size (largest first), then by centre coordinates."""
+    k = len(centers)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    keys = [(-int(sizes[j]), *np.round(centers[j], 9).tolist()) for j in range(k)]
+    return np.array(sorted(range(k), key=lambda j: keys[j]), dtype=np.int64)
+
+
+def finish(
+    algorithm: str, X: np.ndarray, assigner: Assigner, k: int, info: dict[str, Any] | None = None
+) -> Fitted:
+    """Label every training row with ``assigner`` and put segments in canonical order.
+
+    A segment that gets no customer (a mixture component that is nowhere the most
+    probable) is dropped, and counted in ``info["empty_segments_dropped"]``.
+    """
+    info = dict(info or {})
+    labels, _ = assigner.predict(X)
+    centers = segment_means(X, labels, k)
+    order = canonical_order(labels, centers)
+    sizes = np.bincount(labels[labels >= 0], minlength=k)
+    if (sizes == 0).any():
+        info["empty_segments_dropped"] = int((sizes == 0).sum())
+        order = order[sizes[order] > 0]
+    assigner = assigner.permuted(order)
+    centers = centers[order]
+    if isinstance(assigner, CentroidAssigner):
+        assigner = CentroidAssigner(centers)
+    labels, confidence = assigner.predict(X)
+    return Fitted(algorithm, labels, confidence, centers, assigner, info)
+
+
+def assigner_document(assigner: Assigner) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """What a model folder stores of an assigner: ``{"kind", "params"}`` and its arrays."""
+    return {"kind": assigner.kind, "params": assigner.params()}, assigner.arrays()
+
+
+def load_assigner(
+    document: dict[str, Any] | None, arrays: dict[str, np.ndarray], centers: np.ndarray
+) -> Assigner:
+    """Rebuild a saved assigner; no document (models saved before) means nearest centroid.
+
+    Raises
+    ------
+    KeyError
+        Unknown kind or a missing array.
+    """
+    if not document:
+        return CentroidAssigner(centers)
+    if document["kind"] == "tiers":
+        from segmint.tiers import TierAssigner
+
+        return TierAssigner.from_saved(document["params"], arrays, centers)
+    return assigner_from(document["kind"], arrays, centers)
