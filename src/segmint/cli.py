@@ -203,6 +203,8 @@ def fit(
     salt: SaltOpt = None,
     id_map: IdMapOpt = None,
     keep_pii: KeepPiiOpt = False,
+    engine: Annotated[str, typer.Option("--engine", help="local (DuckDB, scikit-learn) or spark (Spark SQL, MLlib).")] = "local",
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")] = "local[*]",
     algorithm: Annotated[str, typer.Option("--algorithm", help="auto (compares k-means, gmm, ward, genie), kmeans, gmm, ward, genie, birch, hdbscan or consensus.")] = "auto",
     within: Annotated[str | None, typer.Option("--within", help="Segment each value of this column (plan, region, ...) separately, k per tier.")] = None,
     debug: Debug = False,
@@ -220,6 +222,17 @@ def fit(
         algorithm = check_algorithm(algorithm)
         if (algorithm != "auto" or within is not None) and workspace is not None:
             raise UsageError("--algorithm and --within do not work with --workspace yet")
+        if engine == "spark":
+            from segmint.spark.runner import fit_spark_file
+
+            if data is None:
+                raise UsageError("--engine spark reads a CSV/TSV/Parquet file (DATA)")
+            fitted = fit_spark_file(data, out_dir=out or "segmint-output", k=k_spec, seed=seed,
+                                    as_of=as_of, master=spark_master)  # fmt: skip
+            _print_segments(fitted.result.summary, Path(out or "segmint-output"))
+            return
+        if engine != "local":
+            raise UsageError(f"--engine must be local or spark, not {engine!r}")
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
         if workspace is not None and (spec_file or hash_ids or id_map):
@@ -271,6 +284,8 @@ def assign(
     hash_ids: HashIdsOpt = False,
     salt: SaltOpt = None,
     keep_pii: KeepPiiOpt = False,
+    engine: Annotated[str, typer.Option("--engine", help="local or spark (features and labels in Spark).")] = "local",
+    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")] = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Label new customers with a saved model (or a workspace's serving model)."""
@@ -279,6 +294,14 @@ def assign(
 
     with _errors(debug):
         _check_as_of(as_of)
+        if engine == "spark":
+            from segmint.spark.runner import assign_spark_file
+
+            if data is None or out is None:
+                raise UsageError("--engine spark needs DATA (CSV/TSV/Parquet) and --out")
+            rows = assign_spark_file(model_dir, data, out=out, as_of=as_of, master=spark_master)
+            err_console.print(f"{rows:,} customers labelled in {out}", markup=False)
+            return
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         with _progress(out is not None, 4) as progress:
             run = assign_file(

@@ -19,19 +19,19 @@ segment every confidence is 1.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
 from segmint.algorithms import kmeans as kmeans_family
 from segmint.algorithms.auto import AlgorithmChoice, choose_algorithm
-from segmint.algorithms.base import nearest_centers, single_thread
+from segmint.algorithms.base import CorePointAssigner, nearest_centers, single_thread
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
 from segmint.selection import DEFAULT_RANGE, Selection, choose_k
@@ -53,7 +53,9 @@ __all__ = [
 KSpec = str | int | tuple[int, int]
 DEFAULT_K_RANGE = (2, 10)
 FINAL_N_INIT = 10
-THREADED_ROWS = 100_000
+WORKING_ROWS = 50_000
+REFIT_N_INIT = 3
+CORE_POINTS = 500
 
 
 def parse_k(k: object) -> tuple[str, tuple[int, int]]:
@@ -164,19 +166,69 @@ def _snap(X: np.ndarray) -> np.ndarray:
     return np.round(X / scale, 12) * scale
 
 
-def canonical_order_of_rows(X: np.ndarray) -> np.ndarray:
-    """A row order that depends only on the rows' values (two fixed projections, then a
-    full lexicographic sort only when they tie)."""
-    if len(X) == 0:
+def working_rows(X: np.ndarray, size: int, seed: int | None) -> np.ndarray:
+    """Indices of the rows the model is built on, in an order set by their values alone.
+
+    Up to ``size`` rows: all of them. Above, a pseudo-random sample of ``size`` rows chosen
+    by a key computed from each row's values (the fractional part of a scaled random
+    projection), so the sample, like everything drawn from it, does not depend on the
+    order of the rows. Rows are ordered by two random projections (a full lexicographic
+    sort only when different rows tie).
+    """
+    n = len(X)
+    if n == 0:
         return np.arange(0)
-    weights = np.random.default_rng(20260101).normal(size=(X.shape[1], 2))
-    projected = np.asarray(X, dtype=float) @ weights
-    order = np.lexsort((projected[:, 1], projected[:, 0]))
+    weights = np.random.default_rng([20260101, seed or 0]).normal(size=(X.shape[1], 2))
+    projected = X @ weights
+    if n > size:
+        key = np.modf(projected[:, 0] * 7919.0)[0] % 1.0
+        rows = np.argpartition(key, size - 1)[:size]
+    else:
+        rows = np.arange(n)
+    order = rows[np.lexsort((projected[rows, 1], projected[rows, 0]))]
     p = projected[order]
     ties = (np.diff(p[:, 0]) == 0) & (np.diff(p[:, 1]) == 0)
     if ties.any():
-        order = np.lexsort(np.asarray(X, dtype=float).T[::-1])
+        values = X[order]
+        if (values[1:][ties] != values[:-1][ties]).any():
+            order = rows[np.lexsort(X[rows].T[::-1])]
     return order
+
+
+def _condensed(fitted: Fitted, rng: np.random.Generator) -> Fitted:
+    """Core points thinned to :data:`CORE_POINTS` (a stratified random subset; HDBSCAN's
+    radii widened to cover the points left out) before labelling very many customers."""
+    rule = fitted.assigner
+    if not isinstance(rule, CorePointAssigner) or len(rule.points) <= CORE_POINTS:
+        return fitted
+    keep = []
+    for seg in range(int(rule.labels.max()) + 1):
+        members = np.flatnonzero(rule.labels == seg)
+        take = max(1, round(CORE_POINTS * len(members) / len(rule.labels)))
+        keep.append(np.sort(rng.choice(members, size=min(take, len(members)), replace=False)))
+    kept = np.concatenate(keep)
+    radius = None
+    if rule.radius is not None:
+        radius = rule.radius[kept].copy()
+        dropped = np.setdiff1d(np.arange(len(rule.points)), kept)
+        for seg in range(int(rule.labels.max()) + 1):
+            own_kept = kept[rule.labels[kept] == seg]
+            own_dropped = dropped[rule.labels[dropped] == seg]
+            if not len(own_dropped):
+                continue
+            distance, nearest = cKDTree(rule.points[own_kept]).query(rule.points[own_dropped], k=1)
+            reach = distance + rule.radius[own_dropped]
+            position = np.searchsorted(kept, own_kept[nearest])
+            np.maximum.at(radius, position, reach)
+    thinned = CorePointAssigner(rule.points[kept], rule.labels[kept], radius)
+    return replace(fitted, assigner=thinned, info={**fitted.info, "core_points_kept": len(kept)})
+
+
+def refit_family(name: str, X: np.ndarray, k: int, rng: np.random.Generator) -> Fitted:
+    """The family refitted for a stability check (k-means with :data:`REFIT_N_INIT` starts)."""
+    if name == "kmeans":
+        return kmeans_family.fit(X, k, rng, n_init=REFIT_N_INIT)
+    return FAMILIES[name].fit(X, k, rng)
 
 
 def _check_distinct(X: np.ndarray, k: int) -> None:
@@ -259,10 +311,13 @@ def fit_segmentation(
 ) -> SegmentFit:
     """Choose k and the family, fit, and measure stability and validity.
 
-    The many small fits on samples (selection, comparison, stability) run on one thread:
-    on small matrices BLAS and OpenMP threads cost more in synchronisation than they
-    gain, badly so on a busy machine. The final fit on more than :data:`THREADED_ROWS`
-    customers uses the default threads.
+    Above :data:`WORKING_ROWS` customers the choice and the fit run on a sample of that
+    many (chosen from the rows' values, see :func:`working_rows`) and every customer is
+    then labelled by the fitted rule in one pass (core points thinned to
+    :data:`CORE_POINTS` first). The many small fits (selection, comparison, stability)
+    run on one thread: on small matrices BLAS and OpenMP threads cost more in
+    synchronisation than they gain, badly so on a busy machine; the final labelling uses
+    the default threads.
 
     Parameters
     ----------
@@ -301,11 +356,13 @@ def fit_segmentation(
     if name != "auto" and not FAMILIES[name].takes_k and mode != "auto":
         raise UsageError(f"{name} finds the number of segments itself; leave k on auto")
     rng = np.random.default_rng(random_state)
-    # Every sample, bootstrap and k-means start is drawn from the rows in a canonical order,
-    # so the same customers give the same segments whatever the order of the rows.
-    X = _snap(np.asarray(X, dtype=float))
-    order = canonical_order_of_rows(X)
-    X = X[order]
+    # Every sample, bootstrap and k-means start is drawn from the rows in an order set by
+    # their values, so the same customers give the same segments whatever the row order.
+    # Above WORKING_ROWS customers the model is built on a sample of them and every
+    # customer is then labelled by its rule.
+    full = _snap(np.asarray(X, dtype=float))
+    order = working_rows(full, WORKING_ROWS, random_state if isinstance(random_state, int) else 0)
+    X = full[order]
     with single_thread():
         if not diagnostics and (mode == "fixed" or (name != "auto" and not FAMILIES[name].takes_k)):
             if mode == "fixed":
@@ -331,7 +388,7 @@ def fit_segmentation(
             choice = choose_algorithm(X, k_final, rng, structure=selection.structure)
             name, fitted = choice.algorithm, choice.fitted
     if fitted is None:
-        with nullcontext() if n > THREADED_ROWS else single_thread():
+        with single_thread():
             if name == "kmeans":
                 fitted = kmeans_family.fit(X, k_final, rng, n_init=n_init)
             else:
@@ -343,11 +400,22 @@ def fit_segmentation(
     stability = None
     with single_thread():
         if diagnostics and stability_rounds > 0 and fitted.k > 1:
-            family, k_fit = FAMILIES[name], fitted.k
+            k_fit = fitted.k
             stability = model_stability(
-                X, fitted.labels, k_fit, lambda sample, r: family.fit(sample, k_fit, r), rng,
+                X, fitted.labels, k_fit, lambda sample, r: refit_family(name, sample, k_fit, r), rng,
                 rounds=stability_rounds, deterministic=name in ("ward", "genie", "birch"),
             )  # fmt: skip
+        checked = diagnostics and fitted.k > 1
+        discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
+    if len(order) < n:
+        fitted = _condensed(fitted, rng)
+        labels, confidence = fitted.assigner.predict(full)
+        fitted = replace(fitted, labels=labels, confidence=confidence)
+    else:
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        fitted = replace(fitted, labels=fitted.labels[back], confidence=fitted.confidence[back])
+    with single_thread():
         warnings_ = validity_warnings(
             fitted.labels,
             n_features if n_features is not None else X.shape[1],
@@ -355,12 +423,7 @@ def fit_segmentation(
             stable=None if stability is None else stability.stable,
             stability_ari=None if stability is None else stability.bootstrap_ari,
         )
-        checked = diagnostics and fitted.k > 1
-        discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
     validity = Validity(warnings_, discriminant)
-    back = np.empty_like(order)
-    back[order] = np.arange(len(order))
-    fitted = replace(fitted, labels=fitted.labels[back], confidence=fitted.confidence[back])
     return SegmentFit(fitted, selection, name, choice, stability, validity)
 
 

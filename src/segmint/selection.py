@@ -63,6 +63,7 @@ from sklearn.mixture import GaussianMixture
 from segmint.algorithms.base import (
     draw_sample,
     nearest_centers,
+    parallel_map,
     seed_of,
     single_thread,
     sweep_kmeans,
@@ -78,9 +79,9 @@ SILHOUETTE_SAMPLED = 3_000
 CLEAR_STRUCTURE = 0.5
 SILHOUETTE_SAMPLE = 10_000
 SWEEP_N_INIT = 4
-GAP_SAMPLE = 2_000
+GAP_SAMPLE = 1_000
 GAP_REFERENCES = 20
-BIC_SAMPLE = 2_000
+BIC_SAMPLE = 1_000
 DIP_ALPHA = 0.05
 STABILITY_TOLERANCE = 0.05
 STRONG_SILHOUETTE = 0.71
@@ -309,15 +310,21 @@ def gap_statistic(
     projected = centred @ vt.T
     low, high = projected.min(axis=0), projected.max(axis=0)
     ks = sorted(wcss)
-    logs = np.zeros((references, len(ks)))
-    for b in range(references):
-        reference = rng.uniform(low, high, size=projected.shape) @ vt
-        for j, k in enumerate(ks):
+
+    def reference_logs(seed: int) -> list[float]:
+        own = np.random.default_rng(seed)
+        reference = own.uniform(low, high, size=projected.shape) @ vt
+        out = []
+        for k in ks:
             if k == 1:
                 w = float(((reference - reference.mean(axis=0)) ** 2).sum())
             else:
-                w = sweep_kmeans(reference, k, rng, n_init)[0]
-            logs[b, j] = math.log(max(w, 1e-300))
+                w = sweep_kmeans(reference, k, own, n_init)[0]
+            out.append(math.log(max(w, 1e-300)))
+        return out
+
+    seeds = [seed_of(rng) for _ in range(references)]
+    logs = np.array(parallel_map(reference_logs, seeds))
     expected = logs.mean(axis=0)
     se = logs.std(axis=0) * math.sqrt(1.0 + 1.0 / references)
     gap = {k: float(expected[j] - math.log(max(wcss[k], 1e-300))) for j, k in enumerate(ks)}
@@ -533,9 +540,14 @@ def _choose_k(
     gap, gap_se = gap_statistic(gap_sample, gap_wcss, rng, references=references)
 
     bic_sample = sample[draw_sample(m, BIC_SAMPLE, rng)]
-    stability = {
-        k: kmeans_bootstrap_ari(sample, centers[k], rng, rounds=stability_rounds) for k in ks[1:]
-    }
+    seeds = [seed_of(rng) for _ in ks[1:]]
+    aris = parallel_map(
+        lambda job: kmeans_bootstrap_ari(
+            sample, centers[job[0]], np.random.default_rng(job[1]), rounds=stability_rounds
+        ),
+        list(zip(ks[1:], seeds, strict=True)),
+    )
+    stability = dict(zip(ks[1:], aris, strict=True))
 
     scores = []
     for k in ks:

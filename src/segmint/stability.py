@@ -31,6 +31,7 @@ from sklearn.metrics import adjusted_rand_score
 from segmint.algorithms.base import Fitted, draw_sample, nearest_centers, sweep_kmeans
 
 SAMPLE = 2_000
+SWEEP_SAMPLE = 1_000
 ROUNDS = 5
 SEEDS = 3
 STABLE_ARI = 0.8
@@ -173,6 +174,7 @@ def kmeans_bootstrap_ari(
     *,
     rounds: int = ROUNDS,
     n_init: int = 2,
+    sample: int = SWEEP_SAMPLE,
 ) -> float:
     """Mean ARI between the k-means partition given by ``centers`` and bootstrap refits.
 
@@ -182,16 +184,16 @@ def kmeans_bootstrap_ari(
     k = len(centers)
     if k <= 1:
         return 1.0
-    idx = draw_sample(len(X), SAMPLE, rng)
-    sample = X[idx]
-    n = len(sample)
+    idx = draw_sample(len(X), sample, rng)
+    points = X[idx]
+    n = len(points)
     if n <= k:
         return 1.0
-    reference, _ = nearest_centers(sample, centers)
+    reference, _ = nearest_centers(points, centers)
     aris = []
     for _ in range(rounds):
         rows = rng.integers(0, n, n)
-        _, refit = sweep_kmeans(sample[rows], k, rng, n_init)
-        predicted, _ = nearest_centers(sample, refit)
+        _, refit = sweep_kmeans(points[rows], k, rng, n_init)
+        predicted, _ = nearest_centers(points, refit)
         aris.append(adjusted_rand_score(reference, predicted))
     return float(np.mean(aris))

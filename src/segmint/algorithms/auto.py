@@ -46,7 +46,7 @@ from segmint.algorithms import genie, gmm, kmeans, ward
 from segmint.algorithms.base import Fitted, draw_sample
 from segmint.stability import STABLE_ARI, model_stability
 
-SAMPLE = 3_000
+SAMPLE = 2_000
 NEIGHBOURS = 25
 MARGIN = 0.05
 STABILITY_SAMPLE = 2_000
@@ -54,6 +54,7 @@ STABILITY_ROUNDS = 5
 STABILITY_TOLERANCE = 0.05
 CANDIDATES = ("kmeans", "gmm", "ward", "genie")
 _FIT = {"kmeans": kmeans.fit, "gmm": gmm.fit, "ward": ward.fit, "genie": genie.fit}
+_REFIT = {**_FIT, "kmeans": lambda X, k, rng: kmeans.fit(X, k, rng, n_init=3)}
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def _stability(name: str, sample: np.ndarray, k: int, rng: np.random.Generator) 
     small = sample[rows]
     fitted = _FIT[name](small, k, rng)
     result = model_stability(
-        small, fitted.labels, fitted.k, lambda part, r: _FIT[name](part, k, r), rng,
+        small, fitted.labels, fitted.k, lambda part, r: _REFIT[name](part, k, r), rng,
         rounds=STABILITY_ROUNDS, deterministic=True,
     )  # fmt: skip
     return round(result.bootstrap_ari, 4)

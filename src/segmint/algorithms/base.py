@@ -24,8 +24,10 @@ coordinates, so row order never changes ids. -1 is the "unassigned" group.
 from __future__ import annotations
 
 import functools
+import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -38,6 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
 UNASSIGNED = -1
+BRUTE_FORCE_POINTS = 3_000
 
 
 @functools.cache
@@ -54,6 +57,19 @@ def single_thread() -> Iterator[None]:
     """
     with _thread_pools().limit(limits=1):
         yield
+
+
+def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``[fn(item) for item in items]`` on one thread per core (results in order).
+
+    For independent fits that release the GIL (scikit-learn's k-means, NumPy); each must
+    draw from its own seeded generator so that the results do not depend on the timing.
+    """
+    workers = min(len(items), os.cpu_count() or 1)
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
 
 
 def draw_sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -123,8 +139,7 @@ def lloyd_wcss(
                 break
             labels = new_labels
             counts = np.bincount(labels, minlength=k)
-            sums = np.zeros_like(centers)
-            np.add.at(sums, labels, X)
+            sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
             filled = counts > 0
             centers[filled] = sums[filled] / counts[filled, None]
         d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
@@ -151,19 +166,60 @@ def sweep_kmeans(
     return float(model.inertia_), model.cluster_centers_
 
 
+CHUNK = 32_768
+
+
 def nearest_centers(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Label every row with its nearest centre and give the ``1 - d1/d2`` confidence."""
+    n = len(X)
     if len(centers) == 1:
-        return np.zeros(len(X), dtype=np.int64), np.ones(len(X))
-    d2 = (X**2).sum(axis=1)[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
-    d = np.sqrt(np.maximum(d2, 0.0))
-    order = np.argsort(d, axis=1)
-    labels = order[:, 0]
-    rows = np.arange(len(X))
-    d1, dsecond = d[rows, order[:, 0]], d[rows, order[:, 1]]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        confidence = np.where(dsecond > 0, 1.0 - d1 / dsecond, 0.0)
-    return labels.astype(np.int64), np.clip(confidence, 0.0, 1.0)
+        return np.zeros(n, dtype=np.int64), np.ones(n)
+    labels = np.empty(n, dtype=np.int64)
+    confidence = np.empty(n)
+    squares = (centers**2).sum(axis=1)[None, :]
+    for start in range(0, n, CHUNK):
+        part = X[start : start + CHUNK]
+        d2 = (part**2).sum(axis=1)[:, None] - 2.0 * part @ centers.T + squares
+        np.maximum(d2, 0.0, out=d2)
+        rows = np.arange(len(part))
+        first = d2.argmin(axis=1)
+        d1 = np.sqrt(d2[rows, first])
+        d2[rows, first] = np.inf
+        second = np.sqrt(d2.min(axis=1))
+        labels[start : start + len(part)] = first
+        with np.errstate(invalid="ignore", divide="ignore"):
+            confidence[start : start + len(part)] = np.where(second > 0, 1.0 - d1 / second, 0.0)
+    return labels, np.clip(confidence, 0.0, 1.0)
+
+
+def nearest_by_segment(
+    X: np.ndarray, points: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every row: the nearest point's index and distance, and the distance to the nearest
+    point of another segment (brute force in chunks; for up to a few thousand points)."""
+    k = int(labels.max()) + 1
+    order = np.argsort(labels, kind="stable")
+    sorted_points, sorted_labels = points[order], labels[order]
+    starts = np.searchsorted(sorted_labels, np.arange(k))
+    squares = (sorted_points**2).sum(axis=1)[None, :]
+    n = len(X)
+    nearest, d1, d_other = np.empty(n, dtype=np.int64), np.empty(n), np.full(n, np.inf)
+    step = max(1, CHUNK * 8 // max(len(points), 1))
+    for start in range(0, n, step):
+        part = X[start : start + step]
+        d2 = (part**2).sum(axis=1)[:, None] - 2.0 * part @ sorted_points.T + squares
+        np.maximum(d2, 0.0, out=d2)
+        best = d2.argmin(axis=1)
+        rows = np.arange(len(part))
+        nearest[start : start + len(part)] = order[best]
+        # exact distance to the nearest point (the expansion above loses digits near 0)
+        d1[start : start + len(part)] = np.sqrt(((part - sorted_points[best]) ** 2).sum(axis=1))
+        if k > 1:
+            per_segment = np.minimum.reduceat(d2, starts, axis=1)
+            own = sorted_labels[best]
+            per_segment[rows, own] = np.inf
+            d_other[start : start + len(part)] = np.sqrt(per_segment.min(axis=1))
+    return nearest, d1, d_other
 
 
 class Assigner:
@@ -273,18 +329,20 @@ class CorePointAssigner(Assigner):
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         k_segments = int(self.labels.max()) + 1 if len(self.labels) else 0
-        tree = self._kdtree()
-        d1, idx = tree.query(X, k=1)
-        labels = self.labels[idx].astype(np.int64)
         confidence = np.ones(n)
-        if k_segments > 1:
+        if len(self.points) <= BRUTE_FORCE_POINTS:
+            idx, d1, d_other = nearest_by_segment(X, self.points, self.labels)
+            labels = self.labels[idx].astype(np.int64)
+        else:
+            d1, idx = self._kdtree().query(X, k=1)
+            labels = self.labels[idx].astype(np.int64)
             d_other = np.full(n, np.inf)
-            for seg in range(k_segments):
+            for seg in range(k_segments if k_segments > 1 else 0):
                 mask = labels != seg
-                if not mask.any():
-                    continue
-                d_seg, _ = self._kdtree(seg).query(X[mask], k=1)
-                d_other[mask] = np.minimum(d_other[mask], d_seg)
+                if mask.any():
+                    d_seg, _ = self._kdtree(seg).query(X[mask], k=1)
+                    d_other[mask] = np.minimum(d_other[mask], d_seg)
+        if k_segments > 1:
             with np.errstate(invalid="ignore", divide="ignore"):
                 confidence = np.where(d_other > 0, 1.0 - d1 / d_other, 0.0)
         if self.radius is not None:

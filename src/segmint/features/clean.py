@@ -140,7 +140,8 @@ class CleaningSQL:
     def classified(self, checks: tuple[str, ...] = ()) -> str:
         """Every row of ``src``, typed, with its state, the as-of date aside (applied by
         :meth:`with_as_of`, so that the as-of date can come from these rows): the one
-        table the log is read into."""
+        table the log is read into (a table of the connection's database, not a TEMP
+        one, so that a database file stores it compressed)."""
         spec = self.spec
         cancel = _prefix_test("order_id", spec.cancellation_prefixes)
         adjust = _prefix_test("order_id", spec.adjustment_prefixes)
@@ -165,7 +166,7 @@ class CleaningSQL:
         cols = ", ".join((*CANONICAL, *checks))
         states = ", ".join(literal(state) for state in STATES)
         return f"""
-            CREATE OR REPLACE TEMP TABLE log_rows AS
+            CREATE OR REPLACE TABLE log_rows AS
             SELECT row_hash, {cols},
                 CAST(CASE
                     WHEN ts IS NULL THEN 'unparseable_time'

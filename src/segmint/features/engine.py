@@ -232,7 +232,7 @@ def compute_features(
     runner.run(
         "building orders",
         """
-        CREATE OR REPLACE TEMP TABLE orders AS
+        CREATE OR REPLACE TABLE orders AS
         SELECT customer_id, coalesce(order_id, CAST(ts AS VARCHAR)) AS order_key,
                min(ts) AS ts, sum(value) AS value, min(channel) AS channel
         FROM final WHERE state = 'purchase' AND customer_id IS NOT NULL
@@ -243,12 +243,13 @@ def compute_features(
     resolved = _resolve_from_orders(runner, resolved, chosen)
     fam = Families(resolved, chosen, as_of_date)
     keys, sums = fam.group_columns()
+    extra_keys = "".join(", " + k for k in keys)
     quantity = "sum(quantity) AS q" if resolved.quantity is not None else "NULL::DOUBLE AS q"
     runner.run(
         "aggregating lines",
         f"""
         CREATE OR REPLACE TEMP TABLE line_groups AS
-        SELECT customer_id, state, {clean.is_return()} AS raw_return{"".join(", " + k for k in keys)},
+        SELECT customer_id, state, {clean.is_return()} AS raw_return{extra_keys},
                count(*) AS n, sum(copies) AS c, sum(value) AS v, {quantity}
                {"".join(", " + x for x in sums)}
         FROM final WHERE customer_id IS NOT NULL GROUP BY ALL
@@ -327,7 +328,8 @@ def compute_features(
     # per customer comes to Python.
     for statement in (
         "DROP VIEW final", "DROP VIEW dated", "DROP VIEW cls", "DROP TABLE dup_lines",
-        "DROP TABLE dup_hashes", "DROP TABLE log_rows", "DROP TABLE voided", "DROP TABLE return_matches",
+        "DROP TABLE dup_hashes", "DROP TABLE log_rows", "DROP TABLE voided",
+        "DROP TABLE return_matches",
         "DROP TABLE line_groups", "DROP TABLE orders",
     ):  # fmt: skip
         con.execute(statement)
