@@ -200,3 +200,32 @@ def test_cli_says_when_there_are_no_segments(tmp_path: Path) -> None:
     assert summary["message"] == NO_STRUCTURE
     text = invoke("fit", data, "--out", tmp_path / "forced", "--k", "3")
     assert f"NOTE: {NO_STRUCTURE}" in text.stdout
+
+
+def _mall(shared_data: Path, *columns: str) -> pd.DataFrame:
+    frame = pd.read_csv(shared_data / "mall-customers" / "Mall_Customers.csv")
+    return frame[["CustomerID", *columns]]
+
+
+def test_mall_income_and_spending_give_the_five_textbook_segments(shared_data: Path) -> None:
+    # The 1-standard-error rule stops at k = 3 (a plateau of the gap curve); k = 5 has a
+    # silhouette of 0.55 and a gap higher by more than a standard error, and its segments
+    # are stable, which the dip test cannot see on groups of 20-80 customers.
+    frame = _mall(shared_data, "Annual Income (k$)", "Spending Score (1-100)")
+    result = segmint.segment(frame, customer_col="CustomerID")
+    assert result.model.k == 5
+    assert result.assignments["segment"].value_counts().tolist() == [81, 39, 35, 23, 22]
+    assert result.model.selection["structure"]
+    reasons = " ".join(result.model.selection["reasons"])
+    assert "k = 5 is clearly more clustered" in reasons and "distinct segments: k = 5" in reasons
+
+
+def test_an_unstable_auto_choice_is_set_aside_after_the_final_check(shared_data: Path) -> None:
+    # Genie separates Mall's age/income/spending into 80% / 20% best by DuNN-OWA and passes
+    # the comparison's 5 resamples, but its split flips on fresh ones: k-means takes over.
+    frame = _mall(shared_data, "Age", "Annual Income (k$)", "Spending Score (1-100)")
+    result = segmint.segment(frame, customer_col="CustomerID")
+    choice = result.model.selection["algorithm_choice"]
+    assert choice["algorithm"] == "kmeans" == result.model.selection["algorithm"]
+    assert any("set aside after the final check" in r for r in choice["reasons"])
+    assert result.model.selection["stability"]["bootstrap_ari"] >= 0.8

@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
 from segmint.algorithms import kmeans as kmeans_family
-from segmint.algorithms.auto import AlgorithmChoice, choose_algorithm
+from segmint.algorithms.auto import STABILITY_TOLERANCE, AlgorithmChoice, choose_algorithm
 from segmint.algorithms.base import CorePointAssigner, nearest_centers, single_thread
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
@@ -231,6 +231,54 @@ def refit_family(name: str, X: np.ndarray, k: int, rng: np.random.Generator) -> 
     return FAMILIES[name].fit(X, k, rng)
 
 
+def _stability_of(
+    name: str, X: np.ndarray, fitted: Fitted, rng: np.random.Generator, rounds: int
+) -> Stability:
+    k_fit = fitted.k
+    return model_stability(
+        X, fitted.labels, k_fit, lambda sample, r: refit_family(name, sample, k_fit, r), rng,
+        rounds=rounds, deterministic=name in ("ward", "genie", "birch"),
+    )  # fmt: skip
+
+
+def _second_look(
+    name: str,
+    X: np.ndarray,
+    fitted: Fitted,
+    stability: Stability,
+    choice: AlgorithmChoice,
+    rng: np.random.Generator,
+    rounds: int,
+    n_init: int,
+) -> tuple[str, Fitted, Stability, AlgorithmChoice]:
+    """The auto choice checked again with the final stability figures.
+
+    ``auto`` compares the candidates' stability on a few bootstrap resamples; a family
+    whose answer flips between resamples (a chaining split of a continuum) can pass by
+    luck. When the final measurement, on fresh resamples, finds it less stable than
+    k-means was in the comparison (by more than the comparison's tolerance), k-means
+    draws the segments instead and the reason is recorded.
+    """
+    reference = next((c for c in choice.candidates if c["algorithm"] == "kmeans"), None)
+    kmeans_ari = None if reference is None else reference.get("stability")
+    if kmeans_ari is None or stability.bootstrap_ari >= kmeans_ari - STABILITY_TOLERANCE:
+        return name, fitted, stability, choice
+    kmeans_fit = kmeans_family.fit(X, fitted.k, rng, n_init=n_init)
+    kmeans_stability = _stability_of("kmeans", X, kmeans_fit, rng, rounds)
+    reason = (
+        f"{name} set aside after the final check: bootstrap ARI {stability.bootstrap_ari:.2f} "
+        f"on fresh resamples < k-means' {kmeans_ari:.2f} - {STABILITY_TOLERANCE}; k-means "
+        "draws the segments"
+    )
+    reasons = [*choice.reasons, reason]
+    return (
+        "kmeans",
+        kmeans_fit,
+        kmeans_stability,
+        replace(choice, algorithm="kmeans", reasons=reasons, fitted=None),
+    )
+
+
 def _check_distinct(X: np.ndarray, k: int) -> None:
     n = len(X)
     distinct = len(np.unique(X, axis=0)) if n <= 100_000 else n
@@ -400,11 +448,11 @@ def fit_segmentation(
     stability = None
     with single_thread():
         if diagnostics and stability_rounds > 0 and fitted.k > 1:
-            k_fit = fitted.k
-            stability = model_stability(
-                X, fitted.labels, k_fit, lambda sample, r: refit_family(name, sample, k_fit, r), rng,
-                rounds=stability_rounds, deterministic=name in ("ward", "genie", "birch"),
-            )  # fmt: skip
+            stability = _stability_of(name, X, fitted, rng, stability_rounds)
+            if choice is not None and name != "kmeans":
+                name, fitted, stability, choice = _second_look(
+                    name, X, fitted, stability, choice, rng, stability_rounds, n_init
+                )
         checked = diagnostics and fitted.k > 1
         discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
     if len(order) < n:
@@ -516,13 +564,18 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _as_frame(self, X: Any, *, reset: bool) -> pd.DataFrame:
         mixed = isinstance(X, pd.DataFrame) and not all(
-            pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c]) for c in X.columns
+            pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])
+            for c in X.columns
         )
         if not mixed:
             finite: Any = "allow-nan" if self.prepare else True
             array = validate_data(self, X, reset=reset, ensure_all_finite=finite, dtype="numeric")
             names = getattr(self, "feature_names_in_", None)
-            columns = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(array.shape[1])]
+            columns = (
+                [str(c) for c in names]
+                if names is not None
+                else [f"x{i}" for i in range(array.shape[1])]
+            )
             return pd.DataFrame(array, columns=columns)
         columns = [str(c) for c in X.columns]
         if reset:
@@ -563,7 +616,11 @@ class Segmenter(ClusterMixin, BaseEstimator):
             self.preparation_ = None
         matrix = self._matrix(frame)
         result = fit_segmentation(
-            matrix, self.k, algorithm=self.algorithm, random_state=self._seed(), n_init=self.n_init,
+            matrix,
+            self.k,
+            algorithm=self.algorithm,
+            random_state=self._seed(),
+            n_init=self.n_init,
             diagnostics=self.diagnostics,
         )
         self.cluster_centers_ = result.centers

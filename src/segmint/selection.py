@@ -24,6 +24,10 @@ The rule (``k="auto"``):
    rejects unimodality of their customers projected on the line through the two centres
    (5% level, Bonferroni-corrected over the pairs tested). The gap alone is fooled by
    skewed or heavy-tailed continua, which are never uniform; the dip alone by tiny samples.
+   On small samples the dip lacks power between groups of a few dozen customers, so
+   segments that are both well separated (silhouette at least :data:`CLEAR_STRUCTURE`,
+   "reasonable structure" for Kaufman & Rousseeuw) and stable (bootstrap ARI at least
+   :data:`~segmint.stability.STABLE_ARI`) also count as the second witness.
 2. **How many?** Tibshirani's 1-standard-error rule from k = 2: the smallest k with
    ``Gap(k) >= Gap(k+1) - s_{k+1}``. Unstable candidates are penalised: among the ks from
    2 to that k, the largest one whose stability (mean bootstrap ARI of k-means,
@@ -34,6 +38,11 @@ The rule (``k="auto"``):
    When the silhouette of some k from 2 to the gap's k is at least
    :data:`STRONG_SILHOUETTE` ("strong structure" in Kaufman & Rousseeuw's reading), the
    best such silhouette decides instead: clear-cut groups are not split further.
+   The 1-standard-error rule stops at the first plateau of the gap curve; when a larger k
+   has a silhouette of at least :data:`CLEAR_STRUCTURE` (and better than the chosen k's)
+   and a gap higher than the chosen k's by more than its standard error, the groups seen
+   at the plateau are merges of clearer ones, and that k (the best such silhouette)
+   decides instead.
    In automatic mode at most one segment per :data:`MIN_SEGMENT_SIZE` customers is
    considered.
 3. With distinct segments that k is the answer. Without, the answer is k = 1 with the
@@ -68,7 +77,7 @@ from segmint.algorithms.base import (
     single_thread,
     sweep_kmeans,
 )
-from segmint.stability import kmeans_bootstrap_ari
+from segmint.stability import STABLE_ARI, kmeans_bootstrap_ari
 
 NO_STRUCTURE = "no distinct segments; the groups below are a partition of a continuum"
 SILHOUETTE_TOLERANCE = 0.80
@@ -175,10 +184,12 @@ class Selection:
 
 RULE = (
     "distinct segments when the gap statistic exceeds k = 1 by more than one standard error "
-    "at some k and neighbouring segments are separated by a density dip (Hartigan's dip test); "
+    "at some k and neighbouring segments are separated by a density dip (Hartigan's dip test) "
+    f"or by a silhouette >= {CLEAR_STRUCTURE} with bootstrap stability >= {STABLE_ARI}; "
     "then the gap's 1-standard-error k, or the largest smaller k whose bootstrap stability is "
     f"within {STABILITY_TOLERANCE} of the most stable one (a silhouette >= {STRONG_SILHOUETTE} "
-    f"decides among them); otherwise k = 1 ({NO_STRUCTURE})"
+    f"decides among them; a larger k with a silhouette >= {CLEAR_STRUCTURE} and a gap higher by "
+    f"more than one standard error replaces it); otherwise k = 1 ({NO_STRUCTURE})"
 )
 
 
@@ -595,8 +606,25 @@ def _choose_k(
                 f"{STRONG_SILHOUETTE}, Kaufman & Rousseeuw), which decides"
             )
             k_struct = k_sil
+    later = {k: sil[k] for k in struct_ks if k > k_struct and k in sil}
+    if later and not strong:
+        k_late = max(later, key=lambda k: (later[k], -k))
+        if (
+            later[k_late] >= CLEAR_STRUCTURE
+            and later[k_late] > sil.get(k_struct, -1.0)
+            and gap[k_late] >= gap[k_struct] + gap_se[k_late]
+        ):
+            step += (
+                f"; k = {k_late} is clearly more clustered (silhouette {later[k_late]:.2f} >= "
+                f"{CLEAR_STRUCTURE}, gap {gap[k_late]:.3f} above k = {k_struct}'s "
+                f"{gap[k_struct]:.3f} by more than one standard error), which decides"
+            )
+            k_struct = k_late
     dip = dip_test(sample, labels[k_struct], centers[k_struct])
-    structure = not gap_null and dip["p_value"] < DIP_ALPHA
+    separated = (
+        sil.get(k_struct, -1.0) >= CLEAR_STRUCTURE and stability.get(k_struct, 0.0) >= STABLE_ARI
+    )
+    structure = not gap_null and (dip["p_value"] < DIP_ALPHA or separated)
     suggestion = continuum_k(scores, knee, struct_low, struct_high)
 
     capped = mode == "auto" and max(struct_ks) < struct_high and max(struct_ks) < m - 1
@@ -623,6 +651,13 @@ def _choose_k(
                 f"segments {dip['pair'][0]} and {dip['pair'][1]} of k = {k_struct} are separated "
                 "by a dip "
                 f"in density (Hartigan's dip test, corrected p = {dip['p_value']:.2g})"
+            )
+        elif separated:
+            reasons.append(
+                f"no density dip between neighbouring segments at k = {k_struct} (smallest "
+                f"corrected p = {dip['p_value']:.2g}), but they are well separated (silhouette "
+                f"{sil[k_struct]:.2f} >= {CLEAR_STRUCTURE}) and stable (bootstrap ARI "
+                f"{stability[k_struct]:.2f} >= {STABLE_ARI})"
             )
         else:
             reasons.append(

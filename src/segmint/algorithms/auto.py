@@ -28,6 +28,9 @@ The rule (recorded with its reasons in every summary):
    bar is :data:`~segmint.stability.STABLE_ARI`; when every candidate fails it, the most
    stable one is taken.) A segmentation that changes when a few customers change is not
    worth the better separation.
+5. The final stability figures, on fresh resamples, are a second look
+   (:func:`segmint.model.fit_segmentation`): a winner found less stable there than
+   k-means was here, by more than :data:`STABILITY_TOLERANCE`, gives way to k-means.
 
 HDBSCAN, BIRCH and the consensus are not candidates (HDBSCAN leaves customers unassigned
 and finds its own k; BIRCH approximates Ward; the consensus is built from the candidates)
