@@ -30,11 +30,12 @@ The rule (``k="auto"``):
    :data:`~segmint.stability.STABLE_ARI`) also count as the second witness.
 2. **How many?** Tibshirani's 1-standard-error rule from k = 2: the smallest k with
    ``Gap(k) >= Gap(k+1) - s_{k+1}``. Unstable candidates are penalised: among the ks from
-   2 to that k, the largest one whose stability (mean bootstrap ARI of k-means,
-   :data:`STABILITY_ROUNDS` resamples) is within :data:`STABILITY_TOLERANCE` of the most
-   stable one is taken. The gap alone keeps splitting tight groups whose members vary in
-   fewer directions than the reference box (one-hot categories, constant features), and
-   such splits do not come back on resampled customers.
+   2 to that k, the largest stable one is taken — stability being the mean bootstrap ARI
+   of k-means (:data:`STABILITY_ROUNDS` resamples), stable meaning at least
+   :data:`~segmint.stability.STABLE_ARI`, or within :data:`STABILITY_TOLERANCE` of the
+   most stable k when none reaches it. The gap alone keeps splitting tight groups whose
+   members vary in fewer directions than the reference box (one-hot categories, constant
+   features), and such splits do not come back on resampled customers.
    When the silhouette of some k from 2 to the gap's k is at least
    :data:`STRONG_SILHOUETTE` ("strong structure" in Kaufman & Rousseeuw's reading), the
    best such silhouette decides instead: clear-cut groups are not split further.
@@ -186,8 +187,9 @@ RULE = (
     "distinct segments when the gap statistic exceeds k = 1 by more than one standard error "
     "at some k and neighbouring segments are separated by a density dip (Hartigan's dip test) "
     f"or by a silhouette >= {CLEAR_STRUCTURE} with bootstrap stability >= {STABLE_ARI}; "
-    "then the gap's 1-standard-error k, or the largest smaller k whose bootstrap stability is "
-    f"within {STABILITY_TOLERANCE} of the most stable one (a silhouette >= {STRONG_SILHOUETTE} "
+    "then the gap's 1-standard-error k, or the largest smaller k that is stable (bootstrap ARI "
+    f">= {STABLE_ARI}, or within {STABILITY_TOLERANCE} of the most stable k when none reaches "
+    f"it) (a silhouette >= {STRONG_SILHOUETTE} "
     f"decides among them; a larger k with a silhouette >= {CLEAR_STRUCTURE} and a gap higher by "
     f"more than one standard error replaces it); otherwise k = 1 ({NO_STRUCTURE})"
 )
@@ -587,15 +589,14 @@ def _choose_k(
     reasons: list[str] = []
     upto = [k for k in struct_ks if k <= k_gap]
     most = max(stability[k] for k in upto)
-    k_struct = max(k for k in upto if stability[k] >= most - STABILITY_TOLERANCE)
+    bar = min(STABLE_ARI, most - STABILITY_TOLERANCE)
+    k_struct = max(k for k in upto if stability[k] >= bar)
     if k_struct == k_gap:
-        step = f"k = {k_gap} is as stable as any smaller k (bootstrap ARI {stability[k_gap]:.2f})"
+        step = f"k = {k_gap} is stable (bootstrap ARI {stability[k_gap]:.2f} >= {bar:.2f})"
     else:
         step = (
-            f"k = {k_gap} is less stable (bootstrap ARI {stability[k_gap]:.2f}) than "
-            f"k = {k_struct} "
-            f"({stability[k_struct]:.2f}), the largest k within {STABILITY_TOLERANCE} of the most "
-            "stable k up to the gap's"
+            f"k = {k_gap} is unstable (bootstrap ARI {stability[k_gap]:.2f} < {bar:.2f}); "
+            f"k = {k_struct} ({stability[k_struct]:.2f}) is the largest stable k up to the gap's"
         )
     strong = {k: sil[k] for k in upto if k in sil and sil[k] >= STRONG_SILHOUETTE}
     if strong:
