@@ -92,6 +92,82 @@ def build_router() -> APIRouter:
     """The ``/api/v1`` routes."""
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)], responses=ERRORS)
 
+    # ---------------------------------------------------------------- assignment
+    # First: routes are matched in order, and this is the real-time one.
+    @api.post("/assign", response_model=AssignResponse, tags=["assign"])
+    async def assign(request: Request, body: AssignRequest) -> JSONResponse:
+        """The segment of one customer, with the serving model (same missing and unseen rules
+        as ``segmint assign``)."""
+        service: Service = request.app.state.service
+        assigner = service.assigner()
+        label = assigner.assign(str(body.customer_id), body.features)
+        return JSONResponse(
+            {
+                "ok": True,
+                "customer_id": label.customer_id,
+                "segment": label.segment,
+                "segment_name": label.segment_name,
+                "confidence": label.confidence,
+                "model_version": assigner.version,
+                "notes": label.notes,
+            }
+        )
+
+    @api.post("/assign/batch", tags=["assign"], response_class=FileResponse)
+    def assign_batch(
+        service: ServiceDep,
+        request: Request,
+        background: BackgroundTasks,
+        file: Annotated[UploadFile, File(description="customers to label: CSV or Parquet")],
+        format: Annotated[Literal["csv", "parquet"] | None, Query()] = None,
+    ) -> FileResponse:
+        """Label a file of customers (CSV / Parquet); the labels come back as a file
+        (``X-Segmint-Excluded``: customers that could not be labelled)."""
+        from segmint.runner import assign_file
+
+        service.limit.check(_client(request), "batch")
+        state = service.workspace.state()
+        if state.champion is None:
+            raise ApiError(409, "no model yet; fit one first (POST /api/v1/fit)")
+        suffix = suffix_of(file.filename or "")
+        work = Path(tempfile.mkdtemp(prefix="batch-", dir=service.settings.service_dir))
+        background.add_task(shutil.rmtree, work, True)
+        try:
+            data = work / f"data{suffix}"
+            with data.open("wb") as out:
+                shutil.copyfileobj(file.file, out, 1024 * 1024)
+            kind = format or ("parquet" if suffix == ".parquet" else "csv")
+            target = work / f"labels.{kind}"
+            result = assign_file(service.workspace.path, data, out=target)
+        except SegmintError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            raise type(exc)(
+                str(exc).replace(str(work / f"data{suffix}"), file.filename or "upload")
+            ) from None
+        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
+        if names:
+            labels = (
+                pd.read_parquet(target)
+                if kind == "parquet"
+                else pd.read_csv(target, dtype={"customer_id": "string"})
+            )
+            renamed = labels["segment"].map(names)
+            labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
+            labels.to_parquet(target, index=False) if kind == "parquet" else labels.to_csv(
+                target, index=False
+            )
+        media = "application/vnd.apache.parquet" if kind == "parquet" else "text/csv"
+        return FileResponse(
+            target,
+            media_type=media,
+            filename=f"labels.{kind}",
+            headers={
+                "X-Segmint-Excluded": str(len(result.assignment.excluded)),
+                "X-Segmint-Labelled": str(len(result.assignment.assignments)),
+            },
+        )
+
+    # ---------------------------------------------------------------- service
     @api.get("/health", response_model=Health, tags=["service"])
     def health(service: ServiceDep) -> dict[str, Any]:
         """Liveness, version and the serving model."""
@@ -305,80 +381,6 @@ def build_router() -> APIRouter:
             with contextlib.suppress(SegmintError):
                 rename_run(out, [NameChange(segment_id, body.name, body.action)])
         return _ok(segment=changed)
-
-    # ---------------------------------------------------------------- assignment
-    @api.post("/assign", response_model=AssignResponse, tags=["assign"])
-    async def assign(request: Request, body: AssignRequest) -> JSONResponse:
-        """The segment of one customer, with the serving model (same missing and unseen rules
-        as ``segmint assign``)."""
-        service: Service = request.app.state.service
-        assigner = service.assigner()
-        label = assigner.assign(str(body.customer_id), body.features)
-        return JSONResponse(
-            {
-                "ok": True,
-                "customer_id": label.customer_id,
-                "segment": label.segment,
-                "segment_name": label.segment_name,
-                "confidence": label.confidence,
-                "model_version": assigner.version,
-                "notes": label.notes,
-            }
-        )
-
-    @api.post("/assign/batch", tags=["assign"], response_class=FileResponse)
-    def assign_batch(
-        service: ServiceDep,
-        request: Request,
-        background: BackgroundTasks,
-        file: Annotated[UploadFile, File(description="customers to label: CSV or Parquet")],
-        format: Annotated[Literal["csv", "parquet"] | None, Query()] = None,
-    ) -> FileResponse:
-        """Label a file of customers (CSV / Parquet); the labels come back as a file
-        (``X-Segmint-Excluded``: customers that could not be labelled)."""
-        from segmint.runner import assign_file
-
-        service.limit.check(_client(request), "batch")
-        state = service.workspace.state()
-        if state.champion is None:
-            raise ApiError(409, "no model yet; fit one first (POST /api/v1/fit)")
-        suffix = suffix_of(file.filename or "")
-        work = Path(tempfile.mkdtemp(prefix="batch-", dir=service.settings.service_dir))
-        background.add_task(shutil.rmtree, work, True)
-        try:
-            data = work / f"data{suffix}"
-            with data.open("wb") as out:
-                shutil.copyfileobj(file.file, out, 1024 * 1024)
-            kind = format or ("parquet" if suffix == ".parquet" else "csv")
-            target = work / f"labels.{kind}"
-            result = assign_file(service.workspace.path, data, out=target)
-        except SegmintError as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            raise type(exc)(
-                str(exc).replace(str(work / f"data{suffix}"), file.filename or "upload")
-            ) from None
-        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
-        if names:
-            labels = (
-                pd.read_parquet(target)
-                if kind == "parquet"
-                else pd.read_csv(target, dtype={"customer_id": "string"})
-            )
-            renamed = labels["segment"].map(names)
-            labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
-            labels.to_parquet(target, index=False) if kind == "parquet" else labels.to_csv(
-                target, index=False
-            )
-        media = "application/vnd.apache.parquet" if kind == "parquet" else "text/csv"
-        return FileResponse(
-            target,
-            media_type=media,
-            filename=f"labels.{kind}",
-            headers={
-                "X-Segmint-Excluded": str(len(result.assignment.excluded)),
-                "X-Segmint-Labelled": str(len(result.assignment.assignments)),
-            },
-        )
 
     # ---------------------------------------------------------------- monitor
     @api.post("/monitor", tags=["lifecycle"])
