@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from segmint._version import __version__
 from segmint.algorithms.base import UNASSIGNED, Assigner, CentroidAssigner, assigner_document
@@ -206,13 +207,16 @@ class SegmentationModel:
         matrix, notes = self.preparation.transform(customers)
         positions, confidence = self.positions(matrix, customers)
         labels = np.where(positions >= 0, self.segment_ids()[np.maximum(positions, 0)], UNASSIGNED)
-        # names by position (the last one: unassigned)
-        names = np.array([*(str(s["name"]) for s in self.segments), "Unassigned"], dtype=object)
+        # Text columns built by Arrow (no Python object per customer); names by position,
+        # the last one for the unassigned.
+        ids = pa.chunked_array(pa.array(customers["customer_id"].astype("string").array))
+        names = pa.array([*(str(s["name"]) for s in self.segments), "Unassigned"])
+        named = names.take(pa.array(np.where(positions >= 0, positions, len(names) - 1)))
         assignments = pd.DataFrame(
             {
-                "customer_id": customers["customer_id"].astype("string").to_numpy(),
+                "customer_id": ids.to_pandas().array,
                 "segment": labels,
-                "segment_name": names[positions],
+                "segment_name": named.to_pandas().array,
                 "confidence": np.round(confidence, 6),
             }
         )
