@@ -69,7 +69,7 @@ class Service:
 
     def _db_key(self) -> tuple[Any, ...]:
         # Checked on every assignment: one stat per file.
-        key = []
+        key: list[tuple[int, int] | None] = []
         for path in self._db_files:
             try:
                 stat = os.stat(path)
