@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from segmint.algorithms import ALGORITHMS
 from segmint.io import LoadedTable
 from segmint.store import Workspace, fit_workspace
 from segmint.web import Settings, create_app
@@ -88,8 +89,24 @@ def test_health_version_options(client: TestClient) -> None:
     assert health["ok"] is True and health["champion"] == champion and health["runs"] == 1
     assert client.get("/api/v1/version").json()["version"] == health["version"]
     options = client.get("/api/v1/options").json()
-    assert [a["id"] for a in options["algorithms"]] == ["kmeans"]
+    assert [a["id"] for a in options["algorithms"]] == list(ALGORITHMS)
+    assert all(a["explanation"] for a in options["algorithms"])
     assert all(c["explanation"] for c in options["k"])
+
+
+def test_fit_validates_the_algorithm(client: TestClient) -> None:
+    dataset = "0123456789abcdef"
+    body = _check_error(
+        client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "dbscan"}), 422
+    )
+    assert body["error"].startswith("algorithm: ") and "kmeans, gmm, ward" in body["error"]
+    body = _check_error(
+        client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "hdbscan", "k": 3}),
+        422,
+    )
+    assert "hdbscan finds the number of segments itself" in body["error"]
+    # a known algorithm passes validation: the unknown dataset is what is left
+    _check_error(client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "GMM"}), 404)
 
 
 def test_assign_matches_the_model_on_random_customers(
@@ -340,6 +357,7 @@ def test_fit_job_end_to_end(tmp_path: Path) -> None:
                 "dataset_id": info["id"],
                 "roles": {k: v for k, v in info["roles"].items() if k != "kind"},
                 "k": "auto",
+                "algorithm": "ward",
             },
         )
         assert started.status_code == 202
@@ -350,6 +368,7 @@ def test_fit_job_end_to_end(tmp_path: Path) -> None:
         run_id = job["result"]["run_id"]
         run = test_client.get(f"/api/v1/runs/{run_id}").json()
         assert run["report"] is True and run["run"]["source"] == "shop.csv"
+        assert run["summary"]["fit"]["algorithm"] == "ward"
         assert sum(s["size"] for s in run["segments"]) == 120
         segments = pd.read_csv(
             io.BytesIO(test_client.get(f"/api/v1/runs/{run_id}/segments.csv").content),
@@ -404,6 +423,12 @@ def test_fit_job_end_to_end(tmp_path: Path) -> None:
             ]["n_both"]
             == 120
         )
+        refreshed = refresh["result"]["run_id"]
+        sankey = test_client.get(f"/api/v1/runs/{refreshed}/migration.html?from={run_id}")
+        assert sankey.status_code == 200 and "sandbox" in sankey.headers["content-security-policy"]
+        assert 'id="migration-sankey"' in sankey.text and f"{run_id} → {refreshed}" in sankey.text
+        _check_error(test_client.get(f"/api/v1/runs/{run_id}/migration.html?from={run_id}"), 400)
+        _check_error(test_client.get(f"/api/v1/runs/{run_id}/migration.html"), 400)  # first run
         runs_before = test_client.get("/api/v1/runs").json()["runs"]
         cancelled = test_client.post("/api/v1/fit", json={"dataset_id": info["id"]}).json()["job"]
         assert (

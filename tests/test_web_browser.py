@@ -3,12 +3,15 @@ against the service started on a free 127.0.0.1 port.
 
 Walks the whole loop on Online Retail: upload the file through the page, confirm the
 detected roles, run with k auto, wait for completion, rename a segment, download
-segments.csv (and excluded.csv) and check every customer is accounted for. Every request
-the pages make is recorded: none may leave the server. Keyboard and 1280 x 800 checks.
+segments.csv (and excluded.csv) and check every customer is accounted for. On the Mall
+customers: choose the algorithm and k, run twice, and see the migration between the runs.
+Every request the pages make is recorded: none may leave the server. Keyboard and
+1280 x 800 checks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -33,12 +36,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _serve(workspace: Path) -> Iterator[str]:
+    """The service on a free 127.0.0.1 port, in a thread of this process."""
     import uvicorn
 
     port = _free_port()
-    app = create_app(Settings(workspace=tmp_path_factory.mktemp("web") / "ws", port=port))
+    app = create_app(Settings(workspace=workspace, port=port))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -50,6 +54,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _serve(tmp_path_factory.mktemp("web") / "ws") as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +177,48 @@ def test_pages_are_keyboard_navigable_and_make_no_outside_request(
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
     assert outside == [] and problems == []
     context.close()
+
+
+def test_choose_the_algorithm_and_see_the_migration(
+    browser: Any, shared_data: Path, tmp_path: Path
+) -> None:
+    """Two runs of a small customer table with two algorithms and k, then the migration
+    (Sankey chart and matrix) between them."""
+    data = shared_data / "mall-customers" / "Mall_Customers.csv"
+    with _serve(tmp_path / "ws") as origin:
+        context, page, outside, problems = _page(browser, origin)
+        page.goto(origin + "/", wait_until="load")
+        page.set_input_files("#file", str(data))
+        page.click("#upload-button")
+        page.wait_for_selector("#fit-section:not([hidden])", timeout=60_000)
+        assert page.input_value("#algorithm") == "auto"
+        expect(page.locator("#algorithm-help")).to_contain_text("Compares k-means")
+        page.select_option("#algorithm", "hdbscan")
+        expect(page.locator("#algorithm-help")).to_contain_text("Finds dense groups")
+        assert page.is_disabled("#k") and page.input_value("#k") == "auto"
+
+        runs = []
+        for algorithm, k in (("gmm", "3"), ("ward", "4")):
+            page.select_option("#algorithm", algorithm)
+            assert page.is_enabled("#k")
+            page.fill("#k", k)
+            page.click("#run-button")
+            done = re.compile(rf"^Done .*: {k} segments of 200 customers")
+            expect(page.locator("#progress-status")).to_have_text(done, timeout=120_000)
+            expect(page.locator(".card")).to_have_count(int(k))
+            runs.append(page.text_content("#run-facts").split(" ")[0])
+
+        expect(page.locator("#migration-box")).to_be_visible()
+        assert [page.input_value("#migration-from"), page.input_value("#migration-to")] == runs
+        page.click("#migration-button")
+        expect(page.locator("#migration-facts")).to_contain_text(
+            f"From {runs[0]} to {runs[1]}: 200 customers in both runs"
+        )
+        sankey = page.frame_locator("#migration-frame").locator("#migration-sankey .sankey")
+        expect(sankey).to_have_count(1, timeout=30_000)
+        assert page.get_attribute("#open-migration", "href") == (
+            f"/api/v1/runs/{runs[1]}/migration.html?from={runs[0]}"
+        )
+        expect(page.locator("#migration tbody tr")).to_have_count(4)  # 3 segments + new
+        assert outside == [] and problems == []
+        context.close()

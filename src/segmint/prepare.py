@@ -170,7 +170,9 @@ class Preparation:
             One line per missing column or coerced values, for the user.
         """
         notes: list[str] = []
-        blocks = []
+        # Filled block by block and scaled in place: no copies of a million-row matrix.
+        matrix = np.empty((len(frame), len(self.columns)))
+        at = 0
         for plan in self.plans:
             if plan.name in frame.columns:
                 series = frame[plan.name]
@@ -180,9 +182,12 @@ class Preparation:
             block, note = _apply_plan(plan, series)
             if note:
                 notes.append(note)
-            blocks.append(block)
-        raw = np.column_stack(blocks) if blocks else np.empty((len(frame), 0))
-        return (raw - self.center) / self.scale * self.weights, notes
+            matrix[:, at : at + block.shape[1]] = block
+            at += block.shape[1]
+        matrix -= self.center
+        matrix /= self.scale
+        matrix *= self.weights
+        return matrix, notes
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (arrays as lists)."""

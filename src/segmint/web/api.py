@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from segmint._version import __version__
 from segmint.errors import SegmintError, UsageError
@@ -29,21 +29,62 @@ from segmint.web.schemas import (
 )
 from segmint.web.service import Service
 
+# The registry's families (segmint.algorithms), each with one line for the page.
 ALGORITHMS = [
+    {
+        "id": "auto",
+        "name": "auto (recommended)",
+        "explanation": "Compares k-means, Gaussian mixture, Ward and Genie on your customers and "
+        "keeps the one whose segments are best separated (and stable).",
+    },
     {
         "id": "kmeans",
         "name": "k-means",
         "explanation": "Groups customers around k average profiles; fast, and each segment is "
-        "described by its centre. Best when segments are roughly round and of "
-        "similar spread.",
+        "described by its centre. Best when segments are roughly round and of similar spread.",
+    },
+    {
+        "id": "gmm",
+        "name": "Gaussian mixture",
+        "explanation": "Soft groups of different sizes and shapes; the confidence is the "
+        "probability that a customer belongs to the segment.",
+    },
+    {
+        "id": "ward",
+        "name": "Ward (hierarchical)",
+        "explanation": "Merges similar customers step by step into compact segments; the tree "
+        "shows which segments are close to each other.",
+    },
+    {
+        "id": "genie",
+        "name": "Genie",
+        "explanation": "Follows gaps in the data, so segments need not be round; new customers "
+        "join the segment of their nearest typical customer.",
+    },
+    {
+        "id": "birch",
+        "name": "BIRCH",
+        "explanation": "Summarises customers in one pass into many small groups, then forms k "
+        "segments from them; suits very large data.",
+    },
+    {
+        "id": "hdbscan",
+        "name": "HDBSCAN",
+        "explanation": "Finds dense groups and the number of segments itself (k must stay auto); "
+        "customers in no dense group are kept apart as 'Unassigned'.",
+    },
+    {
+        "id": "consensus",
+        "name": "consensus",
+        "explanation": "Combines many runs of several methods and keeps the segments they agree "
+        "on; slower, and the most robust.",
     },
 ]
 K_CHOICES = [
     {
         "id": "auto",
-        "explanation": "segmint tries 2 to 10 segments and picks k where adding "
-        "another segment stops paying off (the elbow), checked "
-        "against the silhouette.",
+        "explanation": "segmint tries 1 to 10 segments, keeps the smallest k the gap statistic "
+        "supports among the stable ones, and says so when there are no distinct segments.",
     },
     {"id": "N", "explanation": "Exactly N segments, e.g. 4 when you plan four campaigns."},
     {"id": "MIN-MAX", "explanation": "Let segmint choose within a range, e.g. 3-6."},
@@ -57,6 +98,10 @@ def get_service(request: Request) -> Service:
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
+FromRun = Annotated[
+    str | None,
+    Query(alias="from", max_length=40, description="The earlier run (default: the one before)."),
+]
 
 
 async def require_token(request: Request) -> None:
@@ -92,6 +137,82 @@ def build_router() -> APIRouter:
     """The ``/api/v1`` routes."""
     api = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)], responses=ERRORS)
 
+    # ---------------------------------------------------------------- assignment
+    # First: routes are matched in order, and this is the real-time one.
+    @api.post("/assign", response_model=AssignResponse, tags=["assign"])
+    async def assign(request: Request, body: AssignRequest) -> JSONResponse:
+        """The segment of one customer, with the serving model (same missing and unseen rules
+        as ``segmint assign``)."""
+        service: Service = request.app.state.service
+        assigner = service.assigner()
+        label = assigner.assign(str(body.customer_id), body.features)
+        return JSONResponse(
+            {
+                "ok": True,
+                "customer_id": label.customer_id,
+                "segment": label.segment,
+                "segment_name": label.segment_name,
+                "confidence": label.confidence,
+                "model_version": assigner.version,
+                "notes": label.notes,
+            }
+        )
+
+    @api.post("/assign/batch", tags=["assign"], response_class=FileResponse)
+    def assign_batch(
+        service: ServiceDep,
+        request: Request,
+        background: BackgroundTasks,
+        file: Annotated[UploadFile, File(description="customers to label: CSV or Parquet")],
+        format: Annotated[Literal["csv", "parquet"] | None, Query()] = None,
+    ) -> FileResponse:
+        """Label a file of customers (CSV / Parquet); the labels come back as a file
+        (``X-Segmint-Excluded``: customers that could not be labelled)."""
+        from segmint.runner import assign_file
+
+        service.limit.check(_client(request), "batch")
+        state = service.workspace.state()
+        if state.champion is None:
+            raise ApiError(409, "no model yet; fit one first (POST /api/v1/fit)")
+        suffix = suffix_of(file.filename or "")
+        work = Path(tempfile.mkdtemp(prefix="batch-", dir=service.settings.service_dir))
+        background.add_task(shutil.rmtree, work, True)
+        try:
+            data = work / f"data{suffix}"
+            with data.open("wb") as out:
+                shutil.copyfileobj(file.file, out, 1024 * 1024)
+            kind = format or ("parquet" if suffix == ".parquet" else "csv")
+            target = work / f"labels.{kind}"
+            result = assign_file(service.workspace.path, data, out=target)
+        except SegmintError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            raise type(exc)(
+                str(exc).replace(str(work / f"data{suffix}"), file.filename or "upload")
+            ) from None
+        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
+        if names:
+            labels = (
+                pd.read_parquet(target)
+                if kind == "parquet"
+                else pd.read_csv(target, dtype={"customer_id": "string"})
+            )
+            renamed = labels["segment"].map(names)
+            labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
+            labels.to_parquet(target, index=False) if kind == "parquet" else labels.to_csv(
+                target, index=False
+            )
+        media = "application/vnd.apache.parquet" if kind == "parquet" else "text/csv"
+        return FileResponse(
+            target,
+            media_type=media,
+            filename=f"labels.{kind}",
+            headers={
+                "X-Segmint-Excluded": str(len(result.assignment.excluded)),
+                "X-Segmint-Labelled": str(len(result.assignment.assignments)),
+            },
+        )
+
+    # ---------------------------------------------------------------- service
     @api.get("/health", response_model=Health, tags=["service"])
     def health(service: ServiceDep) -> dict[str, Any]:
         """Liveness, version and the serving model."""
@@ -265,14 +386,23 @@ def build_router() -> APIRouter:
         )
 
     @api.get("/runs/{run_id}/migration", tags=["lifecycle"])
-    def run_migration(service: ServiceDep, run_id: str) -> dict[str, Any]:
-        """Who moved where between the run before ``run_id`` and ``run_id``."""
-        from segmint.store import migration_between
-
-        migration, before, after = migration_between(
-            service.workspace, None, _run_id(service, run_id)
-        )
+    def run_migration(service: ServiceDep, run_id: str, from_run: FromRun = None) -> dict[str, Any]:
+        """Who moved where between two runs: ``from`` (default: the run before ``run_id``)
+        and ``run_id``."""
+        migration, before, after = _migration(service, run_id, from_run)
         return _ok(from_run=before, to_run=after, migration=migration.to_dict())
+
+    @api.get("/runs/{run_id}/migration.html", tags=["lifecycle"], response_class=HTMLResponse)
+    def run_migration_page(service: ServiceDep, run_id: str, from_run: FromRun = None) -> Response:
+        """The migration between two runs as a Sankey chart (the page of ``segmint migration
+        --html``)."""
+        from segmint.report.migration import render_migration
+
+        migration, before, after = _migration(service, run_id, from_run)
+        page = render_migration(
+            migration, title=f"Segment migration {before} → {after}", before=before, after=after
+        )
+        return HTMLResponse(page)
 
     @api.get("/models", tags=["runs"])
     def models(service: ServiceDep) -> dict[str, Any]:
@@ -306,80 +436,6 @@ def build_router() -> APIRouter:
                 rename_run(out, [NameChange(segment_id, body.name, body.action)])
         return _ok(segment=changed)
 
-    # ---------------------------------------------------------------- assignment
-    @api.post("/assign", response_model=AssignResponse, tags=["assign"])
-    async def assign(request: Request, body: AssignRequest) -> JSONResponse:
-        """The segment of one customer, with the serving model (same missing and unseen rules
-        as ``segmint assign``)."""
-        service: Service = request.app.state.service
-        assigner = service.assigner()
-        label = assigner.assign(str(body.customer_id), body.features)
-        return JSONResponse(
-            {
-                "ok": True,
-                "customer_id": label.customer_id,
-                "segment": label.segment,
-                "segment_name": label.segment_name,
-                "confidence": label.confidence,
-                "model_version": assigner.version,
-                "notes": label.notes,
-            }
-        )
-
-    @api.post("/assign/batch", tags=["assign"], response_class=FileResponse)
-    def assign_batch(
-        service: ServiceDep,
-        request: Request,
-        background: BackgroundTasks,
-        file: Annotated[UploadFile, File(description="customers to label: CSV or Parquet")],
-        format: Annotated[Literal["csv", "parquet"] | None, Query()] = None,
-    ) -> FileResponse:
-        """Label a file of customers (CSV / Parquet); the labels come back as a file
-        (``X-Segmint-Excluded``: customers that could not be labelled)."""
-        from segmint.runner import assign_file
-
-        service.limit.check(_client(request), "batch")
-        state = service.workspace.state()
-        if state.champion is None:
-            raise ApiError(409, "no model yet; fit one first (POST /api/v1/fit)")
-        suffix = suffix_of(file.filename or "")
-        work = Path(tempfile.mkdtemp(prefix="batch-", dir=service.settings.service_dir))
-        background.add_task(shutil.rmtree, work, True)
-        try:
-            data = work / f"data{suffix}"
-            with data.open("wb") as out:
-                shutil.copyfileobj(file.file, out, 1024 * 1024)
-            kind = format or ("parquet" if suffix == ".parquet" else "csv")
-            target = work / f"labels.{kind}"
-            result = assign_file(service.workspace.path, data, out=target)
-        except SegmintError as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            raise type(exc)(
-                str(exc).replace(str(work / f"data{suffix}"), file.filename or "upload")
-            ) from None
-        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
-        if names:
-            labels = (
-                pd.read_parquet(target)
-                if kind == "parquet"
-                else pd.read_csv(target, dtype={"customer_id": "string"})
-            )
-            renamed = labels["segment"].map(names)
-            labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
-            labels.to_parquet(target, index=False) if kind == "parquet" else labels.to_csv(
-                target, index=False
-            )
-        media = "application/vnd.apache.parquet" if kind == "parquet" else "text/csv"
-        return FileResponse(
-            target,
-            media_type=media,
-            filename=f"labels.{kind}",
-            headers={
-                "X-Segmint-Excluded": str(len(result.assignment.excluded)),
-                "X-Segmint-Labelled": str(len(result.assignment.assignments)),
-            },
-        )
-
     # ---------------------------------------------------------------- monitor
     @api.post("/monitor", tags=["lifecycle"])
     def monitor(service: ServiceDep, body: DataRequest, request: Request) -> dict[str, Any]:
@@ -407,6 +463,16 @@ def _changed_roles(data: Any, body: FitRequest) -> dict[str, Any] | None:
     if all(given.get(k) == detected.get(k) for k in given):
         return None
     return given
+
+
+def _migration(service: Service, run_id: str, from_run: str | None) -> tuple[Any, str, str]:
+    from segmint.store import migration_between
+
+    after = _run_id(service, run_id)
+    before = None if from_run is None else _run_id(service, from_run)
+    if before == after:
+        raise ApiError(400, f"from and to are the same run ({after}); choose two runs")
+    return migration_between(service.workspace, before, after)
 
 
 def _run_id(service: Service, text: str) -> str:

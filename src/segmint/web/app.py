@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from segmint._version import __version__
+from segmint.errors import SegmintError
 from segmint.web.api import ALGORITHMS, K_CHOICES, build_router
-from segmint.web.errors import install_error_handlers
+from segmint.web.errors import ApiError, install_error_handlers
 from segmint.web.middleware import BodyLimit, SecurityHeaders
 from segmint.web.service import Service
 from segmint.web.settings import Settings
@@ -46,6 +49,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far (the app, pandas, scikit-learn, the serving model) lives
+        # as long as the process: out of the collector's reach, a full collection no longer
+        # walks it (one took ~200 ms, the p99 of the real-time assignment wants < 10 ms).
+        with contextlib.suppress(ApiError, SegmintError):
+            service.assigner()
+        gc.collect()
+        gc.freeze()
         yield
         service.jobs.shutdown()
 

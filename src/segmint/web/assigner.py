@@ -1,12 +1,16 @@
 """Real-time assignment of one customer: the serving model, precomputed.
 
 :class:`FastAssigner` turns one customer's features into the model's 1-row matrix with
-plain Python and NumPy — no DataFrame per request — following
+plain Python and a few NumPy calls — no DataFrame per request — following
 :meth:`segmint.prepare.Preparation.transform` rule for rule (missing columns imputed,
-unseen levels to "other", values that are not numbers treated as missing, each noted).
-A value the fast path does not cover (a date, a yes/no column, a number sent as text)
-goes through the model's own :meth:`~segmint.pipeline.SegmentationModel.label_customers`,
-so both paths give the same answer; a test checks that they do.
+unseen levels to "other", values that are not numbers treated as missing, each noted),
+with the same NumPy operations for the log, the clipping and the scaling. The row is then
+labelled by the model's own rule (:meth:`~segmint.pipeline.SegmentationModel.positions`:
+nearest centre, mixture posterior, nearest core point with HDBSCAN's unassigned -1, tiers),
+exactly as a batch is. A value the fast path does not cover (a date, a yes/no column, a
+number sent as text) goes through the model's own
+:meth:`~segmint.pipeline.SegmentationModel.label_customers`, so both paths give the same
+answer; tests check that they do for every family.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmint.algorithms.base import UNASSIGNED
 from segmint.errors import DataError
-from segmint.model import nearest_centers
 from segmint.pipeline import SegmentationModel
+
+# Integers beyond this are not exactly floats; pandas decides how to type them.
+_EXACT_INT = 2**53
 
 
 @dataclass(frozen=True)
@@ -55,15 +62,29 @@ class FastAssigner:
         self.plans = prep.plans
         self.input_columns = prep.input_columns
         self.width = len(prep.columns)
-        self.center = prep.center
-        self.factor = prep.weights / prep.scale
-        self.centers = np.ascontiguousarray(model.centers, dtype=float)
+        self.center = prep.center[None, :]
+        self.scale = prep.scale[None, :]
+        self.weights = prep.weights[None, :]
         self.ids = model.segment_ids()
-        self.names = {-1: "Unassigned", **model.segment_names(), **(names or {})}
-        # Families that do not label by the nearest centre (mixture, core points, tiers)
-        # go through the model's own rule.
-        self._by_centre = model.assigner is None or model.assigner.kind == "nearest_centroid"
+        self.names = {UNASSIGNED: "Unassigned", **model.segment_names(), **(names or {})}
+        # A model fitted within tiers labels each customer within its tier's column.
+        self.tier_column: str | None = getattr(model.assigner, "column", None)
         self._levels = [{level: i for i, level in enumerate(p.levels)} for p in self.plans]
+        log_at, clip_at, low, high = [], [], [], []
+        at = 0
+        for plan in self.plans:
+            if plan.kind != "categorical":
+                if plan.log:
+                    log_at.append(at)
+                if plan.clip is not None:
+                    clip_at.append(at)
+                    low.append(plan.clip[0])
+                    high.append(plan.clip[1])
+            at += _width(plan)
+        self._log_at = np.array(log_at, dtype=np.intp)
+        self._clip_at = np.array(clip_at, dtype=np.intp)
+        self._low = np.array(low, dtype=float)
+        self._high = np.array(high, dtype=float)
 
     def assign(self, customer_id: str, features: dict[str, Any]) -> Label:
         """The segment, name and confidence of one customer.
@@ -71,7 +92,8 @@ class FastAssigner:
         Raises
         ------
         DataError
-            More than half of the model's feature columns are missing.
+            More than half of the model's feature columns are missing, or the tier
+            column of a model fitted within tiers is.
         """
         missing = [c for c in self.input_columns if c not in features]
         if missing and len(missing) * 2 > len(self.input_columns):
@@ -79,81 +101,90 @@ class FastAssigner:
                 f"customer {customer_id}: most feature columns the model needs are missing: "
                 f"{', '.join(missing)}"
             )
-        if not self._by_centre:
-            return self._slow(customer_id, features)
         try:
-            row, notes = self._row(features)
+            raw, notes = self._row(features)
         except _Fallback:
             return self._slow(customer_id, features)
-        matrix = ((row - self.center) * self.factor)[None, :]
-        positions, confidence = nearest_centers(matrix, self.centers)
-        segment = int(self.ids[positions[0]])
+        matrix = (raw - self.center) / self.scale * self.weights
+        tiers = None
+        if self.tier_column is not None:
+            column = self.tier_column
+            tiers = pd.DataFrame({column: [features[column]]} if column in features else {})
+        positions, confidence = self.model.positions(matrix, tiers)
+        position = int(positions[0])
+        segment = int(self.ids[position]) if position >= 0 else UNASSIGNED
         return Label(
             str(customer_id), segment, self.names[segment], float(np.round(confidence[0], 6)), notes
         )
 
     def _row(self, features: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
-        row = np.empty(self.width)
+        """The raw (unscaled) row of :meth:`Preparation.transform`, and its notes."""
+        raw = np.empty((1, self.width))
+        row = raw[0]
         notes: list[str] = []
         at = 0
         for plan, levels in zip(self.plans, self._levels, strict=True):
-            present = plan.name in features
-            if not present:
+            if plan.name not in features:
                 notes.append(f"column {plan.name!r} is missing; treated as missing values")
             value = features.get(plan.name)
             if plan.kind == "categorical":
-                if value is not None and not isinstance(value, str):
-                    raise _Fallback
-                text = "missing" if value is None or not value.strip() else value.strip()
-                position = levels.get(text)
-                if position is None and not plan.other:
-                    notes.append(
-                        f"column {plan.name!r}: 1 values of unseen levels, encoded as no level"
-                    )
-                if len(plan.levels) == 2 and not plan.other:
-                    row[at] = 1.0 if position == 1 else 0.0
-                    at += 1
-                    continue
-                width = len(plan.levels) + (1 if plan.other else 0)
-                row[at : at + width] = 0.0
-                if position is not None:
-                    row[at + position] = 1.0
-                elif plan.other:
-                    row[at + width - 1] = 1.0
-                at += width
+                at = self._categorical(row, at, plan, levels, value, notes)
                 continue
             if (
                 plan.kind != "numeric"
                 or isinstance(value, (bool, str))
                 or not (value is None or isinstance(value, (int, float)))
+                or (isinstance(value, int) and abs(value) > _EXACT_INT)
             ):
                 raise _Fallback
             number = math.nan if value is None else float(value)
             if not math.isfinite(number):
-                if value is not None and not math.isnan(number):
+                if not math.isnan(number):
                     notes.append(
                         f"column {plan.name!r}: 1 values are not numbers; treated as missing"
                     )
                 number = math.nan
             is_missing = math.isnan(number)
-            filled = (plan.impute if plan.impute is not None else 0.0) if is_missing else number
-            if plan.log:
-                filled = math.copysign(math.log1p(abs(filled)), filled) if filled else 0.0
-            if plan.clip is not None:
-                filled = min(max(filled, plan.clip[0]), plan.clip[1])
-            row[at] = filled
+            row[at] = (plan.impute if plan.impute is not None else 0.0) if is_missing else number
             at += 1
             if plan.indicator:
                 row[at] = 1.0 if is_missing else 0.0
                 at += 1
-        return row, notes
+        if len(self._log_at):
+            values = row[self._log_at]
+            row[self._log_at] = np.sign(values) * np.log1p(np.abs(values))
+        if len(self._clip_at):
+            row[self._clip_at] = np.clip(row[self._clip_at], self._low, self._high)
+        return raw, notes
+
+    @staticmethod
+    def _categorical(
+        row: np.ndarray, at: int, plan: Any, levels: dict[str, int], value: Any, notes: list[str]
+    ) -> int:
+        """Write a categorical value's columns at ``at``; the next free position."""
+        if value is not None and not isinstance(value, str):
+            raise _Fallback
+        text = "missing" if value is None or not value.strip() else value.strip()
+        position = levels.get(text)
+        if position is None and not plan.other:
+            notes.append(f"column {plan.name!r}: 1 values of unseen levels, encoded as no level")
+        if len(plan.levels) == 2 and not plan.other:
+            row[at] = 1.0 if position == 1 else 0.0
+            return at + 1
+        width = _width(plan)
+        row[at : at + width] = 0.0
+        if position is not None:
+            row[at + position] = 1.0
+        elif plan.other:
+            row[at + width - 1] = 1.0
+        return at + width
 
     def _slow(self, customer_id: str, features: dict[str, Any]) -> Label:
+        wanted = [*self.input_columns, *([self.tier_column] if self.tier_column else [])]
         frame = pd.DataFrame(
             {
                 "customer_id": [str(customer_id)],
-                **{c: [features.get(c)] for c in self.input_columns if c in features},
-                **{c: [features.get(c)] for c in [getattr(self.model.assigner, "column", None)] if c},
+                **{c: [features.get(c)] for c in wanted if c in features},
             }
         )
         labels, notes = self.model.label_customers(frame)
@@ -165,3 +196,12 @@ class FastAssigner:
             float(labels["confidence"].iloc[0]),
             notes,
         )
+
+
+def _width(plan: Any) -> int:
+    """Matrix columns of one plan (as :func:`segmint.prepare._apply_plan` makes them)."""
+    if plan.kind == "categorical":
+        if len(plan.levels) == 2 and not plan.other:
+            return 1
+        return len(plan.levels) + (1 if plan.other else 0)
+    return 2 if plan.indicator else 1

@@ -115,6 +115,7 @@ def _fit(job_dir: Path, request: dict[str, Any], progress: Any) -> dict[str, Any
         on_result=record,
         spec=spec,
         outcome=options.get("outcome"),
+        algorithm=options.get("algorithm", "auto"),
     )
     outcome = outcomes[-1]
     return {

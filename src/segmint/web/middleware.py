@@ -27,8 +27,8 @@ PAGE_CSP = (
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-src 'self'; frame-ancestors 'self'"
 )
-# The report is a self-contained file with inline plotly.js: it may run its own inline
-# scripts, in a sandbox, and reach nothing.
+# The report and the migration chart are self-contained pages with inline plotly.js: they
+# may run their own inline scripts, in a sandbox, and reach nothing.
 REPORT_CSP = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; connect-src 'none'; frame-ancestors 'self'; "
@@ -126,7 +126,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        csp = REPORT_CSP if path.endswith("/report.html") else PAGE_CSP
+        csp = REPORT_CSP if path.endswith(("/report.html", "/migration.html")) else PAGE_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

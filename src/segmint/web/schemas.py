@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from segmint.algorithms import check_algorithm
 from segmint.model import parse_k
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -39,7 +47,9 @@ class FitRequest(Strict):
     input: Literal["auto", "customers", "transactions"] = "auto"
     roles: Roles | None = None
     k: str | int = "auto"
-    algorithm: Literal["kmeans"] = "kmeans"
+    algorithm: str = Field(
+        default="auto", description="auto, kmeans, gmm, ward, genie, birch, hdbscan or consensus"
+    )
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     exclude: list[ColumnName] = Field(default_factory=list, max_length=500)
     as_of: DateText | None = None
@@ -50,6 +60,17 @@ class FitRequest(Strict):
     def _k(cls, value: str | int) -> str | int:
         parse_k(value)  # a UsageError (ValueError) becomes a 422 naming k
         return value
+
+    @field_validator("algorithm")
+    @classmethod
+    def _algorithm(cls, value: str) -> str:
+        return check_algorithm(value)  # a UsageError (ValueError): a 422 naming algorithm
+
+    @model_validator(mode="after")
+    def _k_of_hdbscan(self) -> FitRequest:
+        if self.algorithm == "hdbscan" and str(self.k).strip().lower() != "auto":
+            raise ValueError("hdbscan finds the number of segments itself; leave k on auto")
+        return self
 
 
 class DataRequest(Strict):

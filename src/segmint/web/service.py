@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import defaultdict, deque
@@ -55,6 +56,8 @@ class Service:
         self._assigner: FastAssigner | None = None
         self._assigner_key: tuple[Any, ...] | None = None
         self._lock = threading.Lock()
+        db = self.workspace.db
+        self._db_files = (os.fspath(db), os.fspath(db.with_name(db.name + ".wal")))
 
     def open(self) -> None:
         """Create the workspace when new (so uploads can live in it) and the service folders."""
@@ -65,10 +68,16 @@ class Service:
         self.jobs.root.mkdir(parents=True, exist_ok=True)
 
     def _db_key(self) -> tuple[Any, ...]:
-        paths = [self.workspace.db, self.workspace.db.with_name(self.workspace.db.name + ".wal")]
-        return tuple(
-            (p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in paths
-        )
+        # Checked on every assignment: one stat per file.
+        key: list[tuple[int, int] | None] = []
+        for path in self._db_files:
+            try:
+                stat = os.stat(path)
+            except OSError:
+                key.append(None)
+            else:
+                key.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(key)
 
     def assigner(self) -> FastAssigner:
         """The serving model, precomputed; rebuilt when the workspace database changes."""

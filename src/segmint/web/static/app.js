@@ -85,9 +85,14 @@
     $("fit-section").hidden = false;
   }
 
+  // HDBSCAN finds k itself: k stays auto while it is chosen.
   $("algorithm").addEventListener("change", () => {
     const option = $("algorithm").selectedOptions[0];
     $("algorithm-help").textContent = option ? option.dataset.help : "";
+    const findsK = $("algorithm").value === "hdbscan";
+    if (findsK) $("k").value = "auto";
+    $("k").disabled = findsK;
+    $("k-note").textContent = findsK ? "HDBSCAN finds the number of segments itself." : "";
   });
 
   // 3. fit with a live progress bar
@@ -203,25 +208,45 @@
       show.textContent = "Show segments"; show.addEventListener("click", () => showRun(r.run_id).catch((e) => showError(e.message)));
       const migrate = document.createElement("button"); migrate.type = "button"; migrate.className = "secondary";
       migrate.textContent = "Migration"; migrate.disabled = !r.previous_run;
-      migrate.addEventListener("click", () => showMigration(r.run_id));
+      migrate.addEventListener("click", () => showMigration(r.previous_run, r.run_id));
       const buttons = document.createElement("span"); buttons.append(show, " ", migrate);
       return [r.run_id, r.kind, r.created, r.source, fmt(r.n_customers), fmt(r.n_excluded), r.promoted ? "yes" : "no", buttons];
     });
     fillTable($("runs"), ["run", "kind", "when (UTC)", "data", "customers", "excluded", "served", ""], rows);
+    // two runs or more: choose any two (default: the last two) and see who moved where
+    const ids = data.runs.map((r) => r.run_id);
+    ["migration-from", "migration-to"].forEach((id, i) => {
+      const select = $(id);
+      select.replaceChildren();
+      ids.forEach((runId) => { const o = document.createElement("option"); o.value = runId; o.textContent = runId; select.appendChild(o); });
+      select.value = ids[ids.length - 2 + i] || "";
+    });
+    $("migration-box").hidden = ids.length < 2;
   }
-  async function showMigration(runId) {
+  $("migration-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    showMigration($("migration-from").value, $("migration-to").value);
+  });
+  async function showMigration(fromRun, toRun) {
     showError("");
     try {
-      const data = await api("/runs/" + runId + "/migration");
+      $("migration-from").value = fromRun; $("migration-to").value = toRun;
+      const query = "?from=" + encodeURIComponent(fromRun);
+      const data = await api("/runs/" + toRun + "/migration" + query);
       const m = data.migration;
-      $("migration-h").textContent = "Migration from " + data.from_run + " to " + data.to_run;
+      const page = "/api/v1/runs/" + toRun + "/migration.html" + query;
+      $("open-migration").href = page;
+      $("migration-frame").src = page;
+      $("migration-facts").textContent = "From " + data.from_run + " to " + data.to_run + ": " +
+        fmt(m.n_both) + " customers in both runs, " + fmt(m.n_moved) + " moved, " + fmt(m.n_new) +
+        " new, " + fmt(m.n_gone) + " gone.";
       const to = Object.keys(m.names_after);
       const columns = ["from \\ to"].concat(to.map((j) => j + " " + m.names_after[j]), ["(gone)"]);
       const rows = Object.keys(m.counts).map((i) => [i + " " + (m.names_before[i] || "")]
         .concat(to.map((j) => fmt((m.counts[i] || {})[j] || 0)), [fmt(m.gone_by_segment[i] || 0)]));
       rows.push(["(new customers)"].concat(to.map((j) => fmt(m.new_by_segment[j] || 0)), [""]));
       fillTable($("migration"), columns, rows);
-      $("migration-box").hidden = false;
+      $("migration-result").hidden = false;
     } catch (err) { showError(err.message); }
   }
   loadRuns();
