@@ -56,6 +56,7 @@ FINAL_N_INIT = 10
 WORKING_ROWS = 50_000
 REFIT_N_INIT = 3
 CORE_POINTS = 500
+DETERMINISTIC = ("ward", "genie", "birch")  # the same answer for every seed
 
 
 def parse_k(k: object) -> tuple[str, tuple[int, int]]:
@@ -403,7 +404,7 @@ def fit_segmentation(
             k_fit = fitted.k
             stability = model_stability(
                 X, fitted.labels, k_fit, lambda sample, r: refit_family(name, sample, k_fit, r), rng,
-                rounds=stability_rounds, deterministic=name in ("ward", "genie", "birch"),
+                rounds=stability_rounds, deterministic=name in DETERMINISTIC,
             )  # fmt: skip
         checked = diagnostics and fitted.k > 1
         discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
