@@ -221,8 +221,8 @@ def _two_groups_and_a_pair(pair: bool, seed: int = 0) -> pd.DataFrame:
     ``pair``, two unusual customers far from both: far enough that k-means gives them a
     segment of their own when both are present, not when a resample drops one of them."""
     rng = np.random.default_rng(seed)
-    a = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + [-6, -6, 0]
-    b = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + [6, 6, 0]
+    a = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([-6, -6, 0])
+    b = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([6, 6, 0])
     rows = [a, b, np.array([[22.0, -22.0, 4.0], [22.2, -22.1, 4.1]])] if pair else [a, b]
     frame = pd.DataFrame(np.vstack(rows), columns=["spend", "visits", "tenure"])
     frame.insert(0, "customer_id", [f"c{i}" for i in range(len(frame))])
