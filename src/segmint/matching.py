@@ -65,6 +65,7 @@ from segmint.algorithms.base import single_thread
 from segmint.model import DETERMINISTIC, refit_family
 from segmint.pipeline import SegmentationModel, SegmentationResult
 from segmint.stability import ROUNDS, Stability, model_stability
+from segmint.tiers import TIER_ID_BASE
 
 SILHOUETTE_SAMPLE = 10_000
 _PRICED_OUT = 10.0
@@ -204,6 +205,7 @@ def match_segments(
     overlap: np.ndarray | None = None,
     containment: np.ndarray | None = None,
     rule: MatchRule | None = None,
+    allowed: np.ndarray | None = None,
 ) -> SegmentMatch:
     """Match new segments to old ones one to one (Hungarian method).
 
@@ -220,6 +222,8 @@ def match_segments(
     containment : ndarray of shape (k_old, k_new), optional
         See :func:`containment_matrix`.
     rule : MatchRule, optional
+    allowed : ndarray of bool, shape (k_old, k_new), optional
+        Pairs that may match at all (segments within tiers match only in their tier).
 
     Returns
     -------
@@ -243,6 +247,8 @@ def match_segments(
         acceptable = (distance <= rule.max_distance) | (overlap >= rule.min_overlap)
         if containment is not None:
             acceptable |= containment >= rule.min_containment
+    if allowed is not None:
+        acceptable &= allowed
     rows, cols = linear_sum_assignment(np.where(acceptable, cost, cost + _PRICED_OUT))
     pairs = [
         SegmentPair(
@@ -305,14 +311,18 @@ def match_refit(
     rule : MatchRule, optional
     """
     k_new = challenger.model.k
-    positions = challenger.assignments["segment"].to_numpy()
+    positions = segment_positions(challenger.model, challenger.assignments["segment"])
     centroids = member_centroids(champion, challenger.features, positions, k_new)
     centroids = np.where(np.isnan(centroids), np.inf, centroids)
     old_ids = [int(i) for i in champion.segment_ids()]
     overlap = containment = None
     if champion_labels is not None and len(champion_labels):
-        args = (champion_labels, challenger.assignments, old_ids, list(range(k_new)))
+        by_position = challenger.assignments.assign(segment=positions)
+        args = (champion_labels, by_position, old_ids, list(range(k_new)))
         overlap, containment = overlap_matrix(*args), containment_matrix(*args)
+    old_tiers = [s.get("tier") for s in champion.segments if s["id"] != UNASSIGNED]
+    new_tiers = [s.get("tier") for s in challenger.model.segments if s["id"] != UNASSIGNED]
+    allowed = np.array([[o == n for n in new_tiers] for o in old_tiers], dtype=bool)
     return match_segments(
         champion.centers,
         centroids,
@@ -320,7 +330,26 @@ def match_refit(
         overlap=overlap,
         containment=containment,
         rule=rule,
+        allowed=allowed.reshape(len(old_ids), k_new),
     )
+
+
+def segment_positions(model: SegmentationModel, labels: Any) -> np.ndarray:
+    """Segment ids -> positions in ``model``'s centres (-1, unassigned, stays -1)."""
+    where = {int(i): p for p, i in enumerate(model.segment_ids())}
+    return np.array([where.get(int(v), UNASSIGNED) for v in labels], dtype=np.int64)
+
+
+def new_tier_segment_id(tier: str, used: set[int], numbers: dict[str, int]) -> int:
+    """An id never used before for a new segment of ``tier``: ``tier number * 100 + j``,
+    the next j of the tier's number (a tier not seen before gets the next free number,
+    recorded in ``numbers``)."""
+    if tier not in numbers:
+        seen = [*numbers.values(), *(i // TIER_ID_BASE for i in used if i >= 0)]
+        numbers[tier] = max(seen, default=0) + 1
+    number = numbers[tier]
+    own = [i % TIER_ID_BASE for i in used if i >= 0 and i // TIER_ID_BASE == number]
+    return number * TIER_ID_BASE + max(own, default=-1) + 1
 
 
 def relabel(
@@ -330,6 +359,7 @@ def relabel(
     *,
     next_id: int,
     overrides: dict[int, dict[str, str]] | None = None,
+    used_ids: set[int] | None = None,
 ) -> SegmentationResult:
     """Give a fresh fit the ids and names of the segments it continues.
 
@@ -345,6 +375,9 @@ def relabel(
         First id for a new segment (never an id used before).
     overrides : dict, optional
         Segment id -> ``{"name": ..., "action": ...}`` set by a person; they win.
+    used_ids : set of int, optional
+        Every segment id used so far (within tiers a new segment gets the next id of its
+        tier among them, see :func:`new_tier_segment_id`).
 
     Returns
     -------
@@ -365,23 +398,38 @@ def relabel(
             "continues": pair.old_id,
         }
     taken = {v["name"] for v in by_position.values()}
+    centred = [s for s in result.model.segments if s["id"] != UNASSIGNED]  # by centre
+    used = {*(used_ids or ()), *old}
+    numbers = {
+        str(s["tier"]): int(s["id"]) // TIER_ID_BASE for s in champion.segments if "tier" in s
+    }
     fresh = next_id
     for position in match.new_positions:
-        name = str(result.model.segments[position]["name"])
+        tier = centred[position].get("tier")
+        if tier is None:
+            new_id, fresh = fresh, fresh + 1
+        else:
+            new_id = new_tier_segment_id(str(tier), used, numbers)
+        used.add(new_id)
+        name = str(centred[position]["name"])
         base, n = name, 2
         while name in taken:
             name, n = f"{base} {n}", n + 1
         taken.add(name)
         by_position[position] = {
-            "id": fresh,
+            "id": new_id,
             "name": name,
-            "action": result.model.segments[position].get("action", ""),
+            "action": centred[position].get("action", ""),
             "continues": None,
         }
-        fresh += 1
     segments = []
-    for position, seg in enumerate(result.model.segments):
+    position = 0
+    for seg in result.model.segments:
+        if seg["id"] == UNASSIGNED:  # HDBSCAN's unassigned group has no centre and keeps -1
+            segments.append(seg)
+            continue
         update = by_position[position]
+        position += 1
         segments.append(
             {
                 **seg,
@@ -393,20 +441,23 @@ def relabel(
             }
         )
     model = dataclasses.replace(result.model, segments=segments)
-    id_of = np.array([by_position[p]["id"] for p in range(len(segments))], dtype=np.int64)
+    id_of = np.array([by_position[p]["id"] for p in range(len(centred))], dtype=np.int64)
     names = {by_position[p]["id"]: by_position[p]["name"] for p in by_position}
+    names[UNASSIGNED] = "Unassigned"
+    positions = segment_positions(result.model, result.assignments["segment"])
     assignments = result.assignments.copy()
-    assignments["segment"] = id_of[assignments["segment"].to_numpy()]
+    assignments["segment"] = np.where(positions >= 0, id_of[np.maximum(positions, 0)], UNASSIGNED)
     assignments["segment_name"] = [names[int(s)] for s in assignments["segment"]]
-    profiles = [
-        dataclasses.replace(
-            p,
-            id=by_position[p.id]["id"],
-            name=by_position[p.id]["name"],
-            action=by_position[p.id]["action"],
+    old_position = {int(i): p for p, i in enumerate(result.model.segment_ids())}
+    profiles = []
+    for p in result.profiles:
+        if p.id not in old_position:  # the unassigned group keeps its id
+            profiles.append(p)
+            continue
+        update = by_position[old_position[p.id]]
+        profiles.append(
+            dataclasses.replace(p, id=update["id"], name=update["name"], action=update["action"])
         )
-        for p in result.profiles
-    ]
     summary = {**result.summary, "segments": segments, "model_fingerprint": model.fingerprint()}
     return dataclasses.replace(
         result, model=model, assignments=assignments, profiles=profiles, summary=summary
