@@ -170,7 +170,8 @@ def test_new_segment_name_clash_gets_a_number() -> None:
     assert f"{clash[int(old.model.segment_ids()[0])]['name']} 2" in names
 
 
-def test_promotion_rule() -> None:
+def test_promotion_rule_with_stored_scores() -> None:
+    """Models whose stability is not measured again: the scores stored at fit time."""
     data = groups(90, [(0, 0), (20, 0), (0, 20)], 1)
 
     def unmeasured(result: SegmentationResult) -> SegmentationResult:
@@ -181,11 +182,15 @@ def test_promotion_rule() -> None:
 
     good = unmeasured(segment(data, k=3, random_state=0))
     poor = unmeasured(segment(data, k=2, random_state=0))
-    decision = promotion_decision(poor.model, good, poor.assignments["segment"].to_numpy())
+    decision = promotion_decision(
+        poor.model, good, poor.assignments["segment"].to_numpy(), remeasure=False
+    )
     assert decision.promote
     assert decision.metrics["silhouette_challenger"] > decision.metrics["silhouette_champion"]
     assert "stability not measured" in decision.reasons[-1]
-    back = promotion_decision(good.model, poor, good.assignments["segment"].to_numpy())
+    back = promotion_decision(
+        good.model, poor, good.assignments["segment"].to_numpy(), remeasure=False
+    )
     assert not back.promote and back.reasons[0].startswith("not as good")
     # stability, when both models carry it, must not drop by more than the tolerance
     stable = dataclasses.replace(
@@ -196,17 +201,69 @@ def test_promotion_rule() -> None:
         model=dataclasses.replace(good.model, selection={**good.model.selection, "stability": 0.8}),
     )
     same_labels = good.assignments["segment"].to_numpy()
-    verdict = promotion_decision(stable, shaky, same_labels)
+    verdict = promotion_decision(stable, shaky, same_labels, remeasure=False)
     assert (
         not verdict.promote and verdict.reasons[1] == "less stable: 0.800 vs 0.950 (tolerance 0.05)"
     )
     tolerant = promotion_decision(
-        stable, shaky, same_labels, rule=PromotionRule(stability_tolerance=0.2)
+        stable, shaky, same_labels, rule=PromotionRule(stability_tolerance=0.2), remeasure=False
     )
     assert tolerant.promote
-    lone = promotion_decision(good.model, shaky, same_labels, rule=PromotionRule(min_stability=0.9))
+    lone = promotion_decision(
+        good.model, shaky, same_labels, rule=PromotionRule(min_stability=0.9), remeasure=False
+    )
     assert not lone.promote and lone.reasons[1] == "not stable: 0.800 < 0.9"
     assert promotion_decision(good.model, good, None).promote
+
+
+def _two_groups_and_a_pair(pair: bool, seed: int = 0) -> pd.DataFrame:
+    """Two tight groups of 100 customers far apart (spread along a third feature) and, with
+    ``pair``, two unusual customers far from both: far enough that k-means gives them a
+    segment of their own when both are present, not when a resample drops one of them."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([-6, -6, 0])
+    b = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([6, 6, 0])
+    rows = [a, b, np.array([[22.0, -22.0, 4.0], [22.2, -22.1, 4.1]])] if pair else [a, b]
+    frame = pd.DataFrame(np.vstack(rows), columns=["spend", "visits", "tenure"])
+    frame.insert(0, "customer_id", [f"c{i}" for i in range(len(frame))])
+    return frame
+
+
+def _decide(champion_k: int, challenger_k: int, pair: bool) -> tuple[object, object]:
+    old = segment(_two_groups_and_a_pair(False), k=champion_k, algorithm="kmeans")
+    new = segment(_two_groups_and_a_pair(pair), k=challenger_k, algorithm="kmeans")
+    labels, _ = old.model.label_customers(new.features)
+    return promotion_decision(old.model, new, labels["segment"].to_numpy()), new
+
+
+def test_a_better_but_unstable_challenger_is_kept_out() -> None:
+    # k = 3 gives the unusual pair its own segment: a higher silhouette on the new data,
+    # but resamples that drop one of the two put it back, so that segment dissolves.
+    decision, new = _decide(2, 3, pair=True)
+    m = decision.metrics
+    assert m["silhouette_challenger"] > m["silhouette_champion"] + 0.01  # better
+    assert not decision.promote
+    assert decision.reasons[0].startswith("as good: silhouette on the new data 0.64")
+    champion, challenger = decision.stability["champion"], decision.stability["challenger"]
+    assert champion["bootstrap_ari"] == 1.0 and champion["weakest_jaccard"] == 1.0
+    assert challenger["family"] == "kmeans" and challenger["sample_size"] == 202
+    pair_segment = int(new.assignments["segment"].iloc[-1])
+    assert challenger["weakest_segment"] == pair_segment and challenger["weakest_jaccard"] < 0.5
+    assert m["stability_challenger"] == challenger["bootstrap_ari"] < 1.0 - 0.05
+    assert any(r.startswith("less stable: bootstrap ARI") for r in decision.reasons)
+    assert any(f"segment {pair_segment}" in r and "dissolves" in r for r in decision.reasons)
+
+
+def test_an_as_good_and_as_stable_challenger_is_promoted() -> None:
+    decision, _ = _decide(2, 2, pair=False)
+    assert decision.promote
+    assert decision.stability["challenger"]["bootstrap_ari"] == 1.0
+    assert decision.stability["champion"]["bootstrap_ari"] == 1.0
+    assert decision.reasons[1] == (
+        "as stable: bootstrap ARI 1.000 vs 1.000 for the current model on the new data "
+        "(200 customers, 5 resamples) (tolerance 0.05)"
+    )
+    assert decision.to_dict()["stability"]["on"] == "the new data"
 
 
 def test_stability_score_formats() -> None:

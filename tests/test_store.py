@@ -137,6 +137,28 @@ def test_refresh_decision_is_recorded(refreshed: tuple[Path, object]) -> None:
     assert run["decision"]["metrics"]["silhouette_challenger"] is not None
     serving = Workspace(folder).state().champion
     assert serving == (outcome.model_version if outcome.promoted else run["serving_version"])
+    # both models' stability measured on the new data, the same way, and recorded
+    stability = run["decision"]["stability"]
+    assert stability["on"] == "the new data"
+    challenger, champion = stability["challenger"], stability["champion"]
+    assert challenger["sample_size"] == champion["sample_size"] == len(outcome.serving)
+    new_ids = {str(i) for i in outcome.result.model.segment_ids()}
+    assert set(challenger["jaccard"]) == new_ids and len(champion["jaccard"]) == 3
+    assert run["metrics"]["stability_challenger"] == challenger["bootstrap_ari"]
+    assert run["metrics"]["stability_champion"] == champion["bootstrap_ari"]
+    assert any("bootstrap ARI" in r for r in run["decision"]["reasons"])
+    summary = json.loads((folder / "runs" / "run-0002" / "summary.json").read_text())
+    assert summary["decision"]["stability"] == stability
+
+
+def test_a_less_stable_challenger_does_not_serve(fitted: Path, tmp_path: Path) -> None:
+    folder = copy(fitted, tmp_path)
+    champion = Workspace(folder).state().champion
+    # with a negative tolerance the refit would have to be clearly more stable
+    outcome = refresh_workspace(folder, DATA, rule=PromotionRule(stability_tolerance=-1.0))
+    assert not outcome.promoted and outcome.champion == champion
+    assert any(r.startswith("less stable: bootstrap ARI") for r in outcome.decision.reasons)
+    assert Workspace(folder).run(outcome.run_id)["decision"]["promote"] is False
 
 
 def test_challenger_that_is_not_better_does_not_serve(fitted: Path, tmp_path: Path) -> None:

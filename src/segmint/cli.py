@@ -220,8 +220,6 @@ def fit(
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
         algorithm = check_algorithm(algorithm)
-        if (algorithm != "auto" or within is not None) and workspace is not None:
-            raise UsageError("--algorithm and --within do not work with --workspace yet")
         if engine == "spark":
             from segmint.spark.runner import fit_spark_file
 
@@ -235,15 +233,17 @@ def fit(
             raise UsageError(f"--engine must be local or spark, not {engine!r}")
         source = load_source(data, db=db, query=query, table=table, sheet=sheet)
         privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
-        if workspace is not None and (spec_file or hash_ids or id_map):
-            raise UsageError("--spec, --hash-ids and --id-map do not work with --workspace yet")
         if workspace is not None:
             from segmint.cli_workspace import fit_into_workspace_command
 
+            if hash_ids and not salt:
+                raise UsageError("--hash-ids with --workspace needs --salt (or SEGMINT_ID_SALT): every "
+                                 "later refresh and monitor must pseudonymise the ids the same way")  # fmt: skip
             fit_into_workspace_command(
                 source, workspace, out=out, k=k_spec, customer_col=id_col, input_kind=input_shape.value,
                 sheet=sheet, as_of=as_of, exclude=tuple(exclude or ()), seed=seed, as_json=as_json,
-                outcome=outcome, compare=compare,
+                salt=salt if hash_ids else None, id_map=id_map, outcome=outcome, compare=compare,
+                algorithm=algorithm, within=within, spec=privacy["spec"],
             )  # fmt: skip
             return
         with _progress(not as_json, 3) as progress:

@@ -36,6 +36,14 @@ WorkspaceOpt = Annotated[
     str, typer.Option("--workspace", help="Workspace folder (runs, models, assignment history).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to standard output.")]
+WorkspaceSaltOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--salt",
+        envvar="SEGMINT_ID_SALT",
+        help="Salt of a workspace fitted with --hash-ids (never stored in it).",
+    ),
+]
 
 
 def _dump(value: Any) -> None:
@@ -120,21 +128,35 @@ def fit_into_workspace_command(
     exclude: tuple[str, ...],
     seed: int,
     as_json: bool,
+    salt: str | None = None,
+    id_map: str | None = None,
     **fit_options: Any,
 ) -> None:
     """``segmint fit ... --workspace DIR [--out DIR]`` (called by :func:`segmint.cli.fit`).
 
     ``fit_options`` go to :func:`segmint.runner.fit_file` with ``--out``; without it, those
     that :func:`segmint.segment` takes go to the fit (the others need an output folder).
+    With ``salt`` the customer ids are pseudonymised (``--hash-ids``) before the fit, the
+    mapping written to ``id_map`` when given.
     """
     import inspect
 
+    from segmint.io import write_table
     from segmint.pipeline import segment
     from segmint.runner import fit_file
     from segmint.store import fit_into_workspace, fit_workspace
+    from segmint.store._lifecycle import pseudonymised
 
     given = {key: value for key, value in fit_options.items() if value not in (None, False)}
     accepted = inspect.signature(segment).parameters
+    if salt is not None:
+        # fit_workspace pseudonymises the ids itself; the --out path records a fit of
+        # data pseudonymised here. Either way the mapping comes from here.
+        raw = _loaded(source, sheet)
+        hashed, pairs = pseudonymised(raw, salt, customer_col=customer_col, input_kind=input_kind)
+        source = raw if out is None else hashed
+        if id_map is not None and pairs is not None:
+            write_table(pairs, id_map)
 
     outcomes: list[Any] = []
     with _progress(not as_json, 4) as progress:
@@ -150,13 +172,16 @@ def fit_into_workspace_command(
                     exclude=exclude,
                     seed=seed,
                     progress=progress,
+                    salt=salt,
                     **{key: value for key, value in given.items() if key in accepted},
                 )
             )
         else:
 
             def record(result: Any, loaded: LoadedTable) -> Any:
-                outcomes.append(fit_into_workspace(workspace, loaded, result, as_of=as_of))
+                outcomes.append(
+                    fit_into_workspace(workspace, loaded, result, as_of=as_of, salt=salt)
+                )
                 return outcomes[-1].result
 
             run = fit_file(
@@ -197,6 +222,7 @@ def refresh(
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
+    salt: WorkspaceSaltOpt = None,
     as_json: JsonOpt = False,
     debug: Debug = False,
 ) -> None:
@@ -207,7 +233,9 @@ def refresh(
         _check_as_of(as_of)
         loaded = _source(data, db, query, table, sheet)
         with _progress(not as_json, 4) as progress:
-            outcome = refresh_workspace(workspace, loaded, as_of=as_of, progress=progress)
+            outcome = refresh_workspace(
+                workspace, loaded, as_of=as_of, progress=progress, salt=salt
+            )
         if as_json:
             _dump(outcome.summary)
         else:
@@ -356,6 +384,7 @@ def monitor(
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
+    salt: WorkspaceSaltOpt = None,
     as_json: JsonOpt = False,
     debug: Debug = False,
 ) -> None:
@@ -365,7 +394,7 @@ def monitor(
     with _errors(debug):
         _check_as_of(as_of)
         loaded = _source(data, db, query, table, sheet)
-        report = monitor_workspace(workspace, loaded, as_of=as_of)
+        report = monitor_workspace(workspace, loaded, as_of=as_of, salt=salt)
         if as_json:
             _dump(report)
             return

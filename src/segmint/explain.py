@@ -505,11 +505,16 @@ def _dendrogram(
         return None
     tree = linkage(matrix[sample], method="ward")
     drawn = dendrogram(tree, truncate_mode="lastp", p=30, no_plot=True)
+    k = len(np.unique(labels[labels >= 0]))
+    heights = tree[:, 2]
+    cut = (heights[-k] + heights[-k + 1]) / 2 if 2 <= k <= len(heights) else None
     return {
         "icoord": [_round(c, 3) for c in drawn["icoord"]],
         "dcoord": [_round(c, 4) for c in drawn["dcoord"]],
         "leaves": [str(label) for label in drawn["ivl"]],
         "sampled": len(sample),
+        "k": k,
+        "cut_height": None if cut is None else round(float(cut), 4),
     }
 
 

@@ -29,12 +29,21 @@ champion only when it is
 1. at least as good: its silhouette on the new data is at least the champion's minus
    :attr:`PromotionRule.silhouette_tolerance` (0.01), both computed on the same customers
    in the same space (the new data prepared the challenger's way), and
-2. at least as stable: when both models carry a bootstrap stability score in their
-   selection diagnostics, the challenger's is at least the champion's minus
-   :attr:`PromotionRule.stability_tolerance` (0.05); when only the challenger has one it
-   must be at least :attr:`PromotionRule.min_stability` (0.6); without scores the check
-   is skipped and said so.
+2. at least as stable, both models measured now, on the new data, the same way
+   (:func:`stability_on`): each model's labels of the new customers are compared with
+   refits of its own family and k (each in its own prepared space) on the same sample of
+   at most 2,000 customers and the same bootstrap resamples. The challenger's mean
+   bootstrap ARI must be at least the champion's minus
+   :attr:`PromotionRule.stability_tolerance` (0.05); so must its seed ARI when both
+   families depend on the seed; and none of its segments may dissolve (Hennig's Jaccard
+   below :attr:`PromotionRule.dissolved_jaccard`, 0.5) unless the champion's weakest
+   segment is as weak (within the same tolerance). A stale champion whose labels today's
+   data no longer reproduces scores low here, as it should.
 
+When a model's stability cannot be measured again (a family unknown to this version),
+the scores stored at fit time are compared instead (the challenger's at least the
+champion's minus the tolerance, or at least :attr:`PromotionRule.min_stability`, 0.6,
+when only the challenger has one); without any, the check is skipped and said so.
 Otherwise the champion keeps serving and the reasons are recorded.
 """
 
@@ -51,7 +60,12 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, pdist
 from sklearn.metrics import silhouette_score
 
+from segmint.algorithms import FAMILIES, UNASSIGNED
+from segmint.algorithms.base import single_thread
+from segmint.model import DETERMINISTIC, refit_family
 from segmint.pipeline import SegmentationModel, SegmentationResult
+from segmint.stability import ROUNDS, Stability, model_stability
+from segmint.tiers import TIER_ID_BASE
 
 SILHOUETTE_SAMPLE = 10_000
 _PRICED_OUT = 10.0
@@ -191,6 +205,7 @@ def match_segments(
     overlap: np.ndarray | None = None,
     containment: np.ndarray | None = None,
     rule: MatchRule | None = None,
+    allowed: np.ndarray | None = None,
 ) -> SegmentMatch:
     """Match new segments to old ones one to one (Hungarian method).
 
@@ -207,6 +222,8 @@ def match_segments(
     containment : ndarray of shape (k_old, k_new), optional
         See :func:`containment_matrix`.
     rule : MatchRule, optional
+    allowed : ndarray of bool, shape (k_old, k_new), optional
+        Pairs that may match at all (segments within tiers match only in their tier).
 
     Returns
     -------
@@ -230,6 +247,8 @@ def match_segments(
         acceptable = (distance <= rule.max_distance) | (overlap >= rule.min_overlap)
         if containment is not None:
             acceptable |= containment >= rule.min_containment
+    if allowed is not None:
+        acceptable &= allowed
     rows, cols = linear_sum_assignment(np.where(acceptable, cost, cost + _PRICED_OUT))
     pairs = [
         SegmentPair(
@@ -292,14 +311,18 @@ def match_refit(
     rule : MatchRule, optional
     """
     k_new = challenger.model.k
-    positions = challenger.assignments["segment"].to_numpy()
+    positions = segment_positions(challenger.model, challenger.assignments["segment"])
     centroids = member_centroids(champion, challenger.features, positions, k_new)
     centroids = np.where(np.isnan(centroids), np.inf, centroids)
     old_ids = [int(i) for i in champion.segment_ids()]
     overlap = containment = None
     if champion_labels is not None and len(champion_labels):
-        args = (champion_labels, challenger.assignments, old_ids, list(range(k_new)))
+        by_position = challenger.assignments.assign(segment=positions)
+        args = (champion_labels, by_position, old_ids, list(range(k_new)))
         overlap, containment = overlap_matrix(*args), containment_matrix(*args)
+    old_tiers = [s.get("tier") for s in champion.segments if s["id"] != UNASSIGNED]
+    new_tiers = [s.get("tier") for s in challenger.model.segments if s["id"] != UNASSIGNED]
+    allowed = np.array([[o == n for n in new_tiers] for o in old_tiers], dtype=bool)
     return match_segments(
         champion.centers,
         centroids,
@@ -307,7 +330,26 @@ def match_refit(
         overlap=overlap,
         containment=containment,
         rule=rule,
+        allowed=allowed.reshape(len(old_ids), k_new),
     )
+
+
+def segment_positions(model: SegmentationModel, labels: Any) -> np.ndarray:
+    """Segment ids -> positions in ``model``'s centres (-1, unassigned, stays -1)."""
+    where = {int(i): p for p, i in enumerate(model.segment_ids())}
+    return np.array([where.get(int(v), UNASSIGNED) for v in labels], dtype=np.int64)
+
+
+def new_tier_segment_id(tier: str, used: set[int], numbers: dict[str, int]) -> int:
+    """An id never used before for a new segment of ``tier``: ``tier number * 100 + j``,
+    the next j of the tier's number (a tier not seen before gets the next free number,
+    recorded in ``numbers``)."""
+    if tier not in numbers:
+        seen = [*numbers.values(), *(i // TIER_ID_BASE for i in used if i >= 0)]
+        numbers[tier] = max(seen, default=0) + 1
+    number = numbers[tier]
+    own = [i % TIER_ID_BASE for i in used if i >= 0 and i // TIER_ID_BASE == number]
+    return number * TIER_ID_BASE + max(own, default=-1) + 1
 
 
 def relabel(
@@ -317,6 +359,7 @@ def relabel(
     *,
     next_id: int,
     overrides: dict[int, dict[str, str]] | None = None,
+    used_ids: set[int] | None = None,
 ) -> SegmentationResult:
     """Give a fresh fit the ids and names of the segments it continues.
 
@@ -332,6 +375,9 @@ def relabel(
         First id for a new segment (never an id used before).
     overrides : dict, optional
         Segment id -> ``{"name": ..., "action": ...}`` set by a person; they win.
+    used_ids : set of int, optional
+        Every segment id used so far (within tiers a new segment gets the next id of its
+        tier among them, see :func:`new_tier_segment_id`).
 
     Returns
     -------
@@ -352,23 +398,38 @@ def relabel(
             "continues": pair.old_id,
         }
     taken = {v["name"] for v in by_position.values()}
+    centred = [s for s in result.model.segments if s["id"] != UNASSIGNED]  # by centre
+    used = {*(used_ids or ()), *old}
+    numbers = {
+        str(s["tier"]): int(s["id"]) // TIER_ID_BASE for s in champion.segments if "tier" in s
+    }
     fresh = next_id
     for position in match.new_positions:
-        name = str(result.model.segments[position]["name"])
+        tier = centred[position].get("tier")
+        if tier is None:
+            new_id, fresh = fresh, fresh + 1
+        else:
+            new_id = new_tier_segment_id(str(tier), used, numbers)
+        used.add(new_id)
+        name = str(centred[position]["name"])
         base, n = name, 2
         while name in taken:
             name, n = f"{base} {n}", n + 1
         taken.add(name)
         by_position[position] = {
-            "id": fresh,
+            "id": new_id,
             "name": name,
-            "action": result.model.segments[position].get("action", ""),
+            "action": centred[position].get("action", ""),
             "continues": None,
         }
-        fresh += 1
     segments = []
-    for position, seg in enumerate(result.model.segments):
+    position = 0
+    for seg in result.model.segments:
+        if seg["id"] == UNASSIGNED:  # HDBSCAN's unassigned group has no centre and keeps -1
+            segments.append(seg)
+            continue
         update = by_position[position]
+        position += 1
         segments.append(
             {
                 **seg,
@@ -380,20 +441,23 @@ def relabel(
             }
         )
     model = dataclasses.replace(result.model, segments=segments)
-    id_of = np.array([by_position[p]["id"] for p in range(len(segments))], dtype=np.int64)
+    id_of = np.array([by_position[p]["id"] for p in range(len(centred))], dtype=np.int64)
     names = {by_position[p]["id"]: by_position[p]["name"] for p in by_position}
+    names[UNASSIGNED] = "Unassigned"
+    positions = segment_positions(result.model, result.assignments["segment"])
     assignments = result.assignments.copy()
-    assignments["segment"] = id_of[assignments["segment"].to_numpy()]
+    assignments["segment"] = np.where(positions >= 0, id_of[np.maximum(positions, 0)], UNASSIGNED)
     assignments["segment_name"] = [names[int(s)] for s in assignments["segment"]]
-    profiles = [
-        dataclasses.replace(
-            p,
-            id=by_position[p.id]["id"],
-            name=by_position[p.id]["name"],
-            action=by_position[p.id]["action"],
+    old_position = {int(i): p for p, i in enumerate(result.model.segment_ids())}
+    profiles = []
+    for p in result.profiles:
+        if p.id not in old_position:  # the unassigned group keeps its id
+            profiles.append(p)
+            continue
+        update = by_position[old_position[p.id]]
+        profiles.append(
+            dataclasses.replace(p, id=update["id"], name=update["name"], action=update["action"])
         )
-        for p in result.profiles
-    ]
     summary = {**result.summary, "segments": segments, "model_fingerprint": model.fingerprint()}
     return dataclasses.replace(
         result, model=model, assignments=assignments, profiles=profiles, summary=summary
@@ -406,20 +470,135 @@ class PromotionRule:
 
     silhouette_tolerance: float = 0.01
     stability_tolerance: float = 0.05
+    dissolved_jaccard: float = 0.5
     min_stability: float = 0.6
 
 
 @dataclass(frozen=True)
 class PromotionDecision:
-    """Whether the challenger replaces the champion, and why."""
+    """Whether the challenger replaces the champion, and why.
+
+    ``stability`` holds both models' figures measured on the new data
+    (:func:`stability_on`), empty when they were not measured.
+    """
 
     promote: bool
     reasons: list[str]
     metrics: dict[str, Any]
+    stability: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"promote": self.promote, "reasons": self.reasons, "metrics": self.metrics}
+        out = {"promote": self.promote, "reasons": self.reasons, "metrics": self.metrics}
+        if self.stability:
+            out["stability"] = self.stability
+        return out
+
+
+def model_family(model: SegmentationModel) -> str:
+    """The family that drew a model's segments (``tiers`` within a column; ``kmeans`` for
+    models saved before the family was recorded)."""
+    used = model.params.get("algorithm_used") or model.params.get("algorithm") or "kmeans"
+    return "kmeans" if used == "auto" else str(used)
+
+
+def _measure(
+    matrix: np.ndarray, positions: np.ndarray, k: int, family: str, seed: list[int]
+) -> Stability:
+    """Stability of ``positions`` on ``matrix`` against refits of ``family``: the sample and
+    the bootstrap resamples come from one generator, the refits from another, so two models
+    measured with the same seed on the same customers see the same draws."""
+    refits = np.random.default_rng([*seed, 2])
+    deterministic = family in DETERMINISTIC
+    with single_thread():
+        return model_stability(
+            matrix, positions, k, lambda sample, _: refit_family(family, sample, k, refits),
+            np.random.default_rng([*seed, 1]), deterministic=deterministic,
+        )  # fmt: skip
+
+
+def stability_on(
+    model: SegmentationModel,
+    customers: pd.DataFrame,
+    labels: np.ndarray,
+    *,
+    random_state: int | None = 0,
+) -> dict[str, Any] | None:
+    """A model's stability re-measured on other customers (:mod:`segmint.stability`).
+
+    The customers are prepared the model's way; its labels of them (segment ids) are
+    compared with refits of the model's family and k on bootstrap resamples of at most
+    2,000 of them (mean adjusted Rand index), with refits under other seeds, and per
+    segment by Hennig's Jaccard. Within tiers each tier is measured on its own and the
+    figures are averaged, weighted by customers. Two models measured with the same
+    ``random_state`` on the same customers see the same sample and resamples.
+
+    Returns
+    -------
+    dict or None
+        ``bootstrap_ari``, ``bootstrap_ari_sd``, ``seed_ari`` (None for deterministic
+        families), ``jaccard`` (segment id -> value), ``weakest_segment``,
+        ``weakest_jaccard``, ``family``, ``rounds``, ``sample_size``; None when the
+        model's family is unknown here.
+    """
+    family = model_family(model)
+    if family != "tiers" and family not in FAMILIES:
+        return None
+    matrix, _ = model.preparation.transform(customers)
+    ids = model.segment_ids()
+    where = {int(i): p for p, i in enumerate(ids)}
+    positions = np.array([where.get(int(v), UNASSIGNED) for v in labels], dtype=np.int64)
+    seed = [0 if random_state is None else int(random_state)]
+    if family != "tiers":
+        parts = [(np.arange(len(matrix)), positions, model.k, family, 0)]
+    else:
+        from segmint.tiers import tier_values
+
+        rule: Any = model.assigner
+        groups = tier_values(customers[rule.column])
+        tiers = model.selection.get("tiers", [])
+        parts = []
+        for number, (level, offset, size) in enumerate(
+            zip(rule.levels, rule.offsets, rule.sizes, strict=True)
+        ):
+            rows = np.flatnonzero(groups == level)
+            local = positions[rows] - offset
+            local = np.where((local >= 0) & (local < size), local, UNASSIGNED)
+            tier_family = tiers[number]["algorithm"] if number < len(tiers) else "kmeans"
+            parts.append((rows, local, size, tier_family, offset))
+    weights, aris, sds, seed_aris, jaccard = [], [], [], [], {}
+    sample_size = 0
+    for number, (rows, local, size, part_family, offset) in enumerate(parts):
+        if len(rows) == 0:
+            continue
+        found = _measure(matrix[rows], local, size, part_family, [*seed, number])
+        weights.append(len(rows))
+        aris.append(found.bootstrap_ari)
+        sds.append(found.bootstrap_ari_sd)
+        if found.seed_ari is not None:
+            seed_aris.append((len(rows), found.seed_ari))
+        sample_size += found.sample_size
+        for position, value in enumerate(found.jaccard):
+            jaccard[int(ids[offset + position])] = round(float(value), 4)
+    if not weights:
+        return None
+    weakest = min(jaccard, key=lambda i: jaccard[i]) if jaccard else None
+    seed_ari = (
+        float(np.average([a for _, a in seed_aris], weights=[w for w, _ in seed_aris]))
+        if seed_aris
+        else None
+    )
+    return {
+        "bootstrap_ari": round(float(np.average(aris, weights=weights)), 4),
+        "bootstrap_ari_sd": round(float(np.average(sds, weights=weights)), 4),
+        "seed_ari": None if seed_ari is None else round(seed_ari, 4),
+        "jaccard": jaccard,
+        "weakest_segment": weakest,
+        "weakest_jaccard": None if weakest is None else jaccard[weakest],
+        "family": family,
+        "rounds": ROUNDS,
+        "sample_size": sample_size,
+    }
 
 
 def stability_score(model: SegmentationModel) -> float | None:
@@ -460,6 +639,7 @@ def promotion_decision(
     *,
     rule: PromotionRule | None = None,
     random_state: int | None = 0,
+    remeasure: bool = True,
 ) -> PromotionDecision:
     """Champion or challenger on the new data (the rule is in the module docstring).
 
@@ -473,17 +653,30 @@ def promotion_decision(
         the challenger then wins).
     rule : PromotionRule, optional
     random_state : int or None
-        Seed of the silhouette sample.
+        Seed of the silhouette sample and of the stability draws.
+    remeasure : bool
+        Measure both models' stability on the new data (:func:`stability_on`); with
+        False only the scores stored at fit time are compared.
     """
     rule = rule or PromotionRule()
     if champion_labels is None:
         return PromotionDecision(True, ["the current model cannot label the new data"], {})
     matrix, _ = challenger.model.preparation.transform(challenger.features)
-    new_sil = silhouette(
-        matrix, challenger.assignments["segment"].to_numpy(), random_state=random_state
-    )
+    new_labels = challenger.assignments["segment"].to_numpy()
+    new_sil = silhouette(matrix, new_labels, random_state=random_state)
     old_sil = silhouette(matrix, np.asarray(champion_labels), random_state=random_state)
-    new_stab, old_stab = stability_score(challenger.model), stability_score(champion)
+    measured: dict[str, Any] = {}
+    if remeasure:
+        args = {"random_state": random_state}
+        new_m = stability_on(challenger.model, challenger.features, new_labels, **args)
+        old_m = stability_on(champion, challenger.features, np.asarray(champion_labels), **args)
+        if new_m is not None and old_m is not None:
+            measured = {"challenger": new_m, "champion": old_m, "on": "the new data"}
+    if measured:
+        new_stab = measured["challenger"]["bootstrap_ari"]
+        old_stab = measured["champion"]["bootstrap_ari"]
+    else:
+        new_stab, old_stab = stability_score(challenger.model), stability_score(champion)
     metrics = {
         "silhouette_challenger": new_sil,
         "silhouette_champion": old_sil,
@@ -492,6 +685,10 @@ def promotion_decision(
         "k_challenger": challenger.model.k,
         "k_champion": champion.k,
     }
+    if measured:
+        for who in ("challenger", "champion"):
+            metrics[f"seed_ari_{who}"] = measured[who]["seed_ari"]
+            metrics[f"weakest_jaccard_{who}"] = measured[who]["weakest_jaccard"]
     reasons: list[str] = []
     promote = True
     if new_sil is None:
@@ -513,7 +710,11 @@ def promotion_decision(
             f"not as good: silhouette on the new data {new_sil:.3f} vs {old_sil:.3f} "
             f"for the current model (tolerance {rule.silhouette_tolerance})"
         )
-    if new_stab is not None and old_stab is not None:
+    if measured:
+        checks = _stability_checks(measured, challenger.model.segment_names(), rule)
+        promote = promote and all(ok for ok, _ in checks)
+        reasons += [text for _, text in checks]
+    elif new_stab is not None and old_stab is not None:
         if new_stab >= old_stab - rule.stability_tolerance:
             reasons.append(f"as stable: {new_stab:.3f} vs {old_stab:.3f}")
         else:
@@ -530,4 +731,43 @@ def promotion_decision(
             reasons.append(f"not stable: {new_stab:.3f} < {rule.min_stability}")
     else:
         reasons.append("stability not measured (no bootstrap score in the models); check skipped")
-    return PromotionDecision(promote, reasons, metrics)
+    return PromotionDecision(promote, reasons, metrics, measured)
+
+
+def _stability_checks(
+    measured: dict[str, Any], names: dict[int, str], rule: PromotionRule
+) -> list[tuple[bool, str]]:
+    """The stability parts of the rule, each as (passed, reason)."""
+    new, old = measured["challenger"], measured["champion"]
+    tol = rule.stability_tolerance
+    where = f"on the new data ({new['sample_size']:,} customers, {new['rounds']} resamples)"
+    ok = new["bootstrap_ari"] >= old["bootstrap_ari"] - tol
+    checks = [
+        (
+            ok,
+            f"{'as stable' if ok else 'less stable'}: bootstrap ARI {new['bootstrap_ari']:.3f} "
+            f"vs {old['bootstrap_ari']:.3f} for the current model {where} (tolerance {tol})",
+        )
+    ]
+    if new["seed_ari"] is not None and old["seed_ari"] is not None:
+        ok = new["seed_ari"] >= old["seed_ari"] - tol
+        checks.append(
+            (
+                ok,
+                f"{'as stable' if ok else 'less stable'} across seeds: ARI "
+                f"{new['seed_ari']:.3f} vs {old['seed_ari']:.3f} (tolerance {tol})",
+            )
+        )
+    weakest, value = new["weakest_segment"], new["weakest_jaccard"]
+    if weakest is not None and value < rule.dissolved_jaccard:
+        floor = old["weakest_jaccard"] if old["weakest_jaccard"] is not None else 1.0
+        ok = value >= floor - tol
+        name = names.get(int(weakest), str(weakest))
+        checks.append(
+            (
+                ok,
+                f"segment {weakest} {name!r} dissolves under resampling: Jaccard {value:.2f} < "
+                f"{rule.dissolved_jaccard} (the current model's weakest segment: {floor:.2f})",
+            )
+        )
+    return checks

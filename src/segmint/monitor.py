@@ -412,12 +412,18 @@ class MonitorReport:
 def _distances(
     model: SegmentationModel, frame: pd.DataFrame
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Labels of ``frame``, its prepared matrix, and each customer's distance to its centre."""
+    """Labels of ``frame``, its prepared matrix, and each customer's distance to its centre
+    (unassigned customers, who have none: to the nearest centre)."""
     labels, _ = model.label_customers(frame)
     matrix, _ = model.preparation.transform(frame)
     position = {int(i): p for p, i in enumerate(model.segment_ids())}
-    rows = np.array([position[int(s)] for s in labels["segment"]], dtype=np.int64)
-    return labels, matrix, np.linalg.norm(matrix - model.centers[rows], axis=1)
+    rows = np.array([position.get(int(s), -1) for s in labels["segment"]], dtype=np.int64)
+    distance = np.linalg.norm(matrix - model.centers[np.maximum(rows, 0)], axis=1)
+    lost = rows < 0
+    if lost.any():
+        gaps = matrix[lost, None, :] - model.centers[None, :, :]
+        distance[lost] = np.linalg.norm(gaps, axis=2).min(axis=1)
+    return labels, matrix, distance
 
 
 def _quantiles(values: np.ndarray) -> dict[str, float] | None:

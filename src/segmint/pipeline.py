@@ -185,9 +185,11 @@ class SegmentationModel:
         """Segment id of each centre, in the order of :attr:`centers`.
 
         0..k-1 after a fit; a workspace refresh keeps the ids of matched segments, so they
-        need not be contiguous (see :mod:`segmint.monitor`).
+        need not be contiguous (see :mod:`segmint.monitor`). HDBSCAN's unassigned group
+        (-1) has no centre and is not listed.
         """
-        return np.array([int(s["id"]) for s in self.segments], dtype=np.int64)
+        ids = [int(s["id"]) for s in self.segments if int(s["id"]) != UNASSIGNED]
+        return np.array(ids, dtype=np.int64)
 
     def label_customers(self, customers: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         """Label a customer table whose features are already derived.

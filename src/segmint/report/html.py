@@ -152,7 +152,13 @@ def render_report(
         quality.selection_charts(selection)
         + quality.silhouette_chart(data.get("silhouette"), profiles)
         + charts.confidence_chart(profiles)
-        + quality.stability_charts(summary.get("stability"), profiles)
+        + quality.stability_charts(
+            summary.get("stability"),
+            profiles,
+            scores=selection.get("scores"),
+            chosen=selection.get("k"),
+            segments=summary.get("segments"),
+        )
         + quality.dendrogram_chart(data.get("dendrogram"))
     )
     if not quality_parts:

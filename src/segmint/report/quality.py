@@ -4,7 +4,10 @@ The selection step writes a per-k table (``summary["selection"]["scores"]``); ev
 numeric index found there is drawn, known or not, so indices added later (gap statistic,
 stability, ...) appear without changes here. Stability figures are drawn from
 ``summary["stability"]`` whatever its exact shape: per-segment lists become bars, per-k
-lists become lines, single numbers become a sentence.
+lists become lines, single numbers become a sentence. The figures
+:mod:`segmint.stability` measures (``bootstrap_ari``, ``jaccard`` by segment position) get
+their own charts: bootstrap ARI by k from the selection's per-k table, with the
+threshold a k is called stable from, and Hennig's Jaccard per segment of the model.
 """
 
 from __future__ import annotations
@@ -216,17 +219,35 @@ def dendrogram_chart(dendrogram: dict[str, Any] | None) -> str:
     fig.update_layout(
         title="Dendrogram (last merges)", yaxis_title="merge distance", showlegend=False
     )
+    cut, k = dendrogram.get("cut_height"), dendrogram.get("k")
+    if _finite(cut):
+        fig.add_hline(y=cut, line_dash="dash", line_color="#c0392b",
+                      annotation_text=f"cut into {k} segments")  # fmt: skip
     return chart(
         fig,
         "chart-dendrogram",
         "Read from the top: each join merges two groups, higher joins merge more different "
-        "groups; cutting across the tallest vertical gaps gives well-separated segments. "
-        "Leaf labels count the customers under them (a sample).",
+        "groups; cutting across the tallest vertical gaps gives well-separated segments "
+        "(the red line cuts the tree into the segments' number). Leaf labels count the "
+        "customers under them (in brackets: a group of that many).",
     )
 
 
-def stability_charts(stability: Any, profiles: list[SegmentProfile]) -> str:
-    """Whatever stability figures the summary holds (see the module docstring)."""
+def stability_charts(
+    stability: Any,
+    profiles: list[SegmentProfile],
+    *,
+    scores: list[dict[str, Any]] | None = None,
+    chosen: Any = None,
+    segments: list[dict[str, Any]] | None = None,
+) -> str:
+    """The stability figures of the summary (see the module docstring).
+
+    ``scores`` is the selection's per-k table, ``chosen`` the k used, ``segments`` the
+    summary's segments in the order of the model's centres (for the per-segment Jaccard).
+    """
+    if isinstance(stability, dict) and _finite(stability.get("bootstrap_ari")):
+        return _measured_stability(stability, profiles, scores or [], chosen, segments or [])
     if not stability:
         return ""
     names = names_by_id(profiles)
@@ -235,6 +256,100 @@ def stability_charts(stability: Any, profiles: list[SegmentProfile]) -> str:
     _walk(stability, "", names, parts, facts)
     text = "".join(f"<li>{e(f)}</li>" for f in facts[:12])
     return (f"<ul class='facts'>{text}</ul>" if text else "") + "".join(parts)
+
+
+def _measured_stability(
+    stability: dict[str, Any],
+    profiles: list[SegmentProfile],
+    scores: list[dict[str, Any]],
+    chosen: Any,
+    segments: list[dict[str, Any]],
+) -> str:
+    """Bootstrap ARI by k and per-segment Jaccard, from :mod:`segmint.stability`'s figures."""
+    threshold = stability.get("threshold", 0.8)
+    ari, sd = stability["bootstrap_ari"], stability.get("bootstrap_ari_sd") or 0.0
+    verdict = "stable" if stability.get("stable", ari >= threshold) else "unstable"
+    facts = [
+        f"Bootstrap agreement: mean adjusted Rand index {ari:.2f} (sd {sd:.2f}) between the "
+        f"model and {stability.get('rounds', 0)} refits on resamples of "
+        f"{stability.get('sample_size', 0):,} customers: {verdict} (stable from {threshold})."
+    ]
+    seed = stability.get("seed_ari")
+    facts.append(
+        f"Seed agreement: mean adjusted Rand index {seed:.2f} over {stability.get('seeds', 0)} "
+        "other random seeds."
+        if _finite(seed)
+        else "Seed agreement: not measured; this family gives the same answer for every seed."
+    )
+    parts = ["<ul class='facts'>" + "".join(f"<li>{e(f)}</li>" for f in facts) + "</ul>"]
+    by_k = [(s["k"], s["stability"]) for s in scores if _finite(s.get("stability"))]
+    if len(by_k) >= 2:
+        dots = [("#c0392b" if k == chosen else "#0072B2") for k, _ in by_k]
+        fig = go.Figure(
+            go.Scatter(
+                x=[k for k, _ in by_k],
+                y=[v for _, v in by_k],
+                mode="lines+markers",
+                line={"color": "#0072B2"},
+                marker={"size": 9, "color": dots},
+                hovertemplate="k = %{x}: ARI %{y:.2f}<extra></extra>",
+            )
+        )
+        fig.add_hline(y=threshold, line_dash="dot", line_color="#52606d",
+                      annotation_text=f"{threshold}: stable")  # fmt: skip
+        fig.update_xaxes(dtick=1)
+        fig.update_layout(
+            title="Stability by number of segments: bootstrap agreement",
+            xaxis_title="number of segments k",
+            yaxis_title="mean adjusted Rand index",
+            yaxis_range=[min(0.0, min(v for _, v in by_k)), 1.05],
+            showlegend=False,
+        )
+        parts.append(
+            chart(
+                fig,
+                "chart-stability-k",
+                "For each k, how well k-means refitted on resampled customers reproduces the "
+                "same segments (adjusted Rand index: 1 = identical, 0 = chance); at or above "
+                f"the dotted line ({threshold}) a k is called stable. Red is the k used.",
+            )
+        )
+    jaccard = [j for j in stability.get("jaccard") or [] if _finite(j)]
+    ids = [int(s["id"]) for s in segments if int(s["id"]) != -1]
+    if jaccard:
+        ids = ids if len(ids) == len(jaccard) else list(range(len(jaccard)))
+        names = names_by_id(profiles)
+        fig = go.Figure(
+            go.Bar(
+                x=[names.get(i, str(i)) for i in ids],
+                y=jaccard,
+                marker_color=[colour(i) for i in ids],
+                text=[f"{j:.2f}" for j in jaccard],
+                textposition="outside",
+                hovertemplate="%{x}: Jaccard %{y:.2f}<extra></extra>",
+            )
+        )
+        fig.add_hline(y=0.5, line_dash="dot", line_color="#c0392b",
+                      annotation_text="0.5: dissolves below")  # fmt: skip
+        fig.add_hline(y=0.85, line_dash="dot", line_color="#52606d",
+                      annotation_text="0.85: highly stable")  # fmt: skip
+        fig.update_layout(
+            title="Stability of each segment (Hennig's Jaccard)",
+            yaxis_title="Jaccard (0 .. 1)",
+            yaxis_range=[0, 1.1],
+            showlegend=False,
+        )
+        parts.append(
+            chart(
+                fig,
+                "chart-stability-segments",
+                "For each segment, its best overlap (Jaccard) with a segment of the model "
+                "refitted on resampled customers, averaged over the refits: below 0.5 the "
+                "segment dissolves, 0.6-0.75 its members are uncertain, above 0.85 it is "
+                "highly stable.",
+            )
+        )
+    return "".join(parts)
 
 
 def _walk(node: Any, path: str, names: dict[int, str], parts: list[str], facts: list[str]) -> None:

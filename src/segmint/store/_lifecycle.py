@@ -8,6 +8,13 @@ good and as stable; otherwise the champion labels the new data and the reasons a
 recorded. Either way the run, the challenger's model version, the labels served, the
 migration from the previous run and the decision are recorded atomically.
 
+Pseudonymous ids (``salt=``): the customer ids of every run are replaced by
+``sha256(salt:id)`` (:mod:`segmint.features.pii`) before anything is derived or stored.
+The salt itself is never stored: the first fit records only a check value
+(``sha256("segmint-id-salt-check:" + salt)``, 16 hex digits), and every later fit, refresh
+and monitor must give the same salt, or stops with a usage error instead of counting
+every customer as new.
+
 Test hook: with ``SEGMINT_PAUSE_AT=<checkpoint>`` a writer stops at that checkpoint
 (``fitted``, ``model-written``, ``run-folder-written``, ``before-commit``,
 ``committed``), writes its pid to ``$SEGMINT_PAUSE_FILE`` and sleeps, so a test can kill
@@ -28,7 +35,10 @@ from typing import Any
 
 import pandas as pd
 
+from segmint.algorithms import UNASSIGNED
 from segmint.errors import DataError, UsageError
+from segmint.features.roles import ColumnRoles
+from segmint.featurize import IdPolicy, pseudonymise_loaded
 from segmint.io import LoadedTable, write_table
 from segmint.matching import (
     MatchRule,
@@ -66,6 +76,68 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
     digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+SALT_CHECK_PREFIX = "segmint-id-salt-check:"
+
+
+def salt_check(salt: str) -> str:
+    """The value a workspace keeps to recognise its salt (never the salt itself)."""
+    return hashlib.sha256(f"{SALT_CHECK_PREFIX}{salt}".encode()).hexdigest()[:16]
+
+
+def check_salt(ws: Workspace, state: WorkspaceState, salt: str | None) -> str | None:
+    """The salt check to record, after making sure ``salt`` fits the workspace.
+
+    Raises
+    ------
+    UsageError
+        The workspace's ids are pseudonymised and no salt or another salt is given, or
+        a salt is given for a workspace that holds ids as they are.
+    """
+    recorded = state.id_salt_check
+    if recorded is None:
+        if salt is not None and state.latest_run is not None:
+            raise UsageError(
+                f"{ws.path}: the workspace holds customer ids as they are; pseudonymised ids "
+                "(--hash-ids, --salt, SEGMINT_ID_SALT) need a new workspace"
+            )
+        return None if salt is None else salt_check(salt)
+    if not salt:
+        raise UsageError(
+            f"{ws.path}: the workspace's customer ids are pseudonymised; give the salt of its "
+            "first fit (--salt or SEGMINT_ID_SALT)"
+        )
+    if salt_check(salt) != recorded:
+        raise UsageError(
+            f"{ws.path}: --salt is not the salt this workspace's customer ids were "
+            "pseudonymised with"
+        )
+    return recorded
+
+
+def pseudonymised(
+    data: LoadedTable,
+    salt: str,
+    *,
+    roles: ColumnRoles | None = None,
+    customer_col: str | None = None,
+    input_kind: Any = "auto",
+) -> tuple[LoadedTable, pd.DataFrame | None]:
+    """``data`` with its customer ids replaced by ``sha256(salt:id)``, and the mapping."""
+    found = pseudonymise_loaded(
+        data,
+        IdPolicy(hash_ids=True, salt=salt),
+        customer_col=customer_col,
+        roles=roles,
+        input_kind=input_kind,
+    )
+    return found.loaded, found.id_map
+
+
+def _used_ids(ws: Workspace) -> set[int]:
+    """Every segment id of every stored model version."""
+    return {int(s["id"]) for segments in ws.models()["segments"] for s in segments or []}
 
 
 def chosen_silhouette(model: SegmentationModel) -> float | None:
@@ -166,20 +238,24 @@ def fit_into_workspace(
     *,
     as_of: str | None = None,
     progress: Progress = _noop,
+    salt: str | None = None,
 ) -> RunOutcome:
     """Record a fit in a workspace.
 
     In a new workspace the model becomes the champion with ids 0..k-1. In a workspace
     that already serves a model, the fit is matched to it (ids and names persist) and
     replaces it unconditionally: an explicit fit is the user's decision (a refresh is the
-    one that judges).
+    one that judges). ``salt``: the salt the result's customer ids were pseudonymised
+    with (checked against the workspace's; see the module docstring).
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     with ws.writer():
         state = ws.state()
+        check = check_salt(ws, state, salt)
         return _record(
-            ws, state, data, result, kind="fit", as_of=as_of, force=True, progress=progress
-        )
+            ws, state, data, result, kind="fit", as_of=as_of, force=True, progress=progress,
+            salt_check=check,
+        )  # fmt: skip
 
 
 def refresh_workspace(
@@ -190,6 +266,7 @@ def refresh_workspace(
     rule: PromotionRule | None = None,
     match_rule: MatchRule | None = None,
     progress: Progress = _noop,
+    salt: str | None = None,
 ) -> RunOutcome:
     """Refit on new data the way the serving model was fitted, keep ids, decide who serves.
 
@@ -205,6 +282,8 @@ def refresh_workspace(
     match_rule : MatchRule, optional
     progress : callable, optional
         Called with the name of each step.
+    salt : str, optional
+        The salt of a workspace whose customer ids are pseudonymised (required there).
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     ws.require()
@@ -214,7 +293,10 @@ def refresh_workspace(
             raise UsageError(
                 f"{ws.path}: no model yet; run `segmint fit DATA --workspace {ws.path}`"
             )
+        check = check_salt(ws, state, salt)
         champion = ws.load_model(state.champion)
+        if check is not None and salt:
+            data, _ = pseudonymised(data, salt, roles=champion.roles)
         progress("deriving features and refitting")
         result = segment(
             data.frame,
@@ -235,6 +317,7 @@ def refresh_workspace(
             progress=progress,
             rule=rule,
             match_rule=match_rule,
+            salt_check=check,
         )
 
 
@@ -250,6 +333,7 @@ def _record(
     progress: Progress,
     rule: PromotionRule | None = None,
     match_rule: MatchRule | None = None,
+    salt_check: str | None = None,
 ) -> RunOutcome:
     run_id = run_id_for(state.next_run_seq)
     previous_run = state.latest_run["run_id"] if state.latest_run else None
@@ -272,9 +356,11 @@ def _record(
         champion = ws.load_model(state.champion)
         match = match_refit(champion, previous, result, rule=match_rule)
         challenger = relabel(
-            result, match, champion, next_id=state.next_segment_id, overrides=state.overrides
-        )
-        next_id = state.next_segment_id + len(match.new_positions)
+            result, match, champion, next_id=state.next_segment_id, overrides=state.overrides,
+            used_ids=_used_ids(ws),
+        )  # fmt: skip
+        ids = [int(i) for i in challenger.model.segment_ids()]
+        next_id = max([state.next_segment_id, *(i + 1 for i in ids)])
         try:
             champion_now, _ = champion.label_customers(result.features)
         except (DataError, KeyError, ValueError):
@@ -309,9 +395,10 @@ def _record(
                 }
             )
         positions = set(match.new_positions)
+        centred = [s for s in challenger.model.segments if s["id"] != UNASSIGNED]
         new_segments = [
             {"id": s["id"], "name": s["name"], "size": s["size"]}
-            for p, s in enumerate(challenger.model.segments)
+            for p, s in enumerate(centred)
             if p in positions
         ]
         retired = [{"id": i, "name": old_names[i]} for i in match.retired_ids]
@@ -401,6 +488,7 @@ def _record(
             },
             champion_reason=reason if promote else None,
             next_segment_id=next_id,
+            id_salt_check=salt_check,
         ),
         before_commit=lambda: checkpoint("before-commit"),
     )
@@ -603,13 +691,22 @@ def fit_workspace(
     exclude: tuple[str, ...] = (),
     seed: int | None = 0,
     progress: Progress = _noop,
+    salt: str | None = None,
     **options: Any,
 ) -> RunOutcome:
     """Segment ``data`` (:func:`segmint.segment`) and record it (:func:`fit_into_workspace`).
 
-    ``options`` are further keyword arguments of :func:`segmint.segment` (e.g. ``outcome``).
+    ``options`` are further keyword arguments of :func:`segmint.segment` (e.g. ``outcome``,
+    ``algorithm``, ``within``, ``spec``: all stored in the model, so a refresh refits the
+    same way). With ``salt`` the customer ids are pseudonymised first (see the module
+    docstring); every later refresh and monitor of the workspace needs the same salt.
     """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
+    if ws.exists():
+        check_salt(ws, ws.state(), salt)  # before the work of fitting
+    if salt:
+        data, _ = pseudonymised(data, salt, customer_col=customer_col, input_kind=input_kind)
     progress("deriving features, choosing k and fitting")
     result = segment(data.frame, k=k, customer_col=customer_col, input_kind=input_kind, as_of=as_of,
                      exclude=exclude, random_state=seed, source=data.source, **options)  # fmt: skip
-    return fit_into_workspace(workspace, data, result, as_of=as_of, progress=progress)
+    return fit_into_workspace(ws, data, result, as_of=as_of, progress=progress, salt=salt)

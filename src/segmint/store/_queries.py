@@ -12,7 +12,13 @@ from segmint.errors import UsageError
 from segmint.io import LoadedTable, write_table
 from segmint.monitor import Migration, MonitorThresholds, migration, monitor
 from segmint.pipeline import customer_table
-from segmint.store._lifecycle import data_fingerprint, feature_options, with_names
+from segmint.store._lifecycle import (
+    check_salt,
+    data_fingerprint,
+    feature_options,
+    pseudonymised,
+    with_names,
+)
 from segmint.store._workspace import Workspace
 
 _FILE_SUFFIXES = (".csv", ".parquet", ".pq")
@@ -80,6 +86,7 @@ def monitor_workspace(
     as_of: str | None = None,
     thresholds: MonitorThresholds | None = None,
     record: bool = True,
+    salt: str | None = None,
 ) -> dict[str, Any]:
     """Drift of new data against the data the serving model was trained on, with a verdict.
 
@@ -103,7 +110,10 @@ def monitor_workspace(
         ).fetchone()
         assert row is not None
         seq, reference_run = int(row[0]), str(row[1])
+    check = check_salt(ws, state, salt)
     model = ws.load_model(state.champion)
+    if check is not None and salt:
+        data, _ = pseudonymised(data, salt, roles=model.roles)
     reference = ws.features(reference_run)
     table = customer_table(
         data.frame, model.roles, source=data.source, as_of=as_of, **feature_options(model)

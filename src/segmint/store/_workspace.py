@@ -75,6 +75,7 @@ class RunRecord:
     model_metrics: dict[str, Any] = field(default_factory=dict)
     champion_reason: str | None = None
     next_segment_id: int | None = None
+    id_salt_check: str | None = None
     created: str = field(default_factory=now)
 
 
@@ -87,6 +88,7 @@ class WorkspaceState:
     latest_run: dict[str, Any] | None
     overrides: dict[int, dict[str, str]]
     next_run_seq: int
+    id_salt_check: str | None = None
 
 
 class Workspace:
@@ -142,6 +144,7 @@ class Workspace:
             latest_run=latest[0] if latest else None,
             overrides={int(s): {"name": n, "action": a or ""} for s, n, a in names},
             next_run_seq=int(seq[0]) if seq else 1,
+            id_salt_check=meta.get("id_salt_check"),
         )
 
     def runs(self) -> pd.DataFrame:
@@ -331,7 +334,10 @@ class Workspace:
                             record.created,
                             record.run_id,
                             model.k,
-                            str(model.params.get("algorithm", "kmeans")),
+                            str(
+                                model.params.get("algorithm_used")
+                                or model.params.get("algorithm", "kmeans")
+                            ),
                             _json(model.segments),
                             _json(record.model_metrics),
                         ],
@@ -375,6 +381,11 @@ class Workspace:
                 con.execute(
                     "UPDATE meta SET value = ? WHERE key = 'next_segment_id'",
                     [str(record.next_segment_id)],
+                )
+            if record.id_salt_check is not None:
+                con.execute(
+                    "INSERT INTO meta VALUES ('id_salt_check', ?) ON CONFLICT DO NOTHING",
+                    [record.id_salt_check],
                 )
             if before_commit is not None:
                 before_commit()
