@@ -102,7 +102,7 @@ def test_every_family_labels_one_customer_as_the_batch_does(family: str) -> None
 
 _number = st.one_of(
     st.none(),
-    # Magnitudes a customer can have (near 1e154 squared distances overflow in any path).
+    st.floats(),  # any magnitude: prepared values are held within +/- 1e100
     st.floats(-1e12, 1e12),
     st.sampled_from([math.nan, math.inf, -math.inf]),
     st.integers(-(2**60), 2**60),
@@ -163,3 +163,23 @@ def test_real_customers_match_the_batch_path(shared_data: Path) -> None:
         got = fast.assign(customer, _features(record))
         want = batch.loc[customer]
         assert (got.segment, got.confidence) == (want["segment"], want["confidence"]), customer
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_absurd_magnitudes_get_a_segment_and_a_finite_confidence(family: str) -> None:
+    model = _models()[family]
+    queries = pd.DataFrame(
+        {
+            "customer_id": ["huge", "tiny", "inf"],
+            "spend": [1e200, -1e300, math.inf],
+            "visits": [1e250, 3, -math.inf],
+            "plan": ["pro", "basic", "plus"],
+            "region": ["north", "south", "north"],
+        }
+    )
+    expected, _ = model.label_customers(queries)
+    assert np.isfinite(expected["confidence"]).all()
+    fast = FastAssigner(model)
+    got = [fast.assign(r["customer_id"], _features(r)) for r in queries.to_dict(orient="records")]
+    assert [g.segment for g in got] == expected["segment"].tolist()
+    assert [g.confidence for g in got] == expected["confidence"].tolist()

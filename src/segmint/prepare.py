@@ -41,6 +41,7 @@ SKEW_THRESHOLD = 1.0
 FENCE_IQR = 3.0
 CORRELATION_LIMIT = 0.95
 MAX_LEVELS = 15
+BOUND = 1e100  # prepared values are held within +/- BOUND so squared distances stay finite
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -187,6 +188,7 @@ class Preparation:
         matrix -= self.center
         matrix /= self.scale
         matrix *= self.weights
+        np.clip(matrix, -BOUND, BOUND, out=matrix)
         return matrix, notes
 
     def to_dict(self) -> dict[str, Any]:

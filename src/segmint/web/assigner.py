@@ -25,6 +25,7 @@ import pandas as pd
 from segmint.algorithms.base import UNASSIGNED
 from segmint.errors import DataError
 from segmint.pipeline import SegmentationModel
+from segmint.prepare import BOUND
 
 # Integers beyond this are not exactly floats; pandas decides how to type them.
 _EXACT_INT = 2**53
@@ -105,7 +106,7 @@ class FastAssigner:
             raw, notes = self._row(features)
         except _Fallback:
             return self._slow(customer_id, features)
-        matrix = (raw - self.center) / self.scale * self.weights
+        matrix = np.clip((raw - self.center) / self.scale * self.weights, -BOUND, BOUND)
         tiers = None
         if self.tier_column is not None:
             column = self.tier_column
