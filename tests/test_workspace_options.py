@@ -171,8 +171,21 @@ def test_hash_ids_with_a_salt_given_again(tmp_path: Path) -> None:
     assert set(december["customer_id"]) <= set(mapping["pseudonym"]) | {
         pseudonym(salt, c) for c in pd.read_csv(log, dtype=str)["CustomerID"].dropna()
     }
+    # assign from the workspace: the same pseudonyms, with the same salt only
+    plain_assign = run("assign", ws, log, "--as-of", FIT_AS_OF, "--out", tmp_path / "a.csv")
+    assert plain_assign.exit_code == 2 and "assign with --hash-ids" in plain_assign.output
+    wrong_assign = run("assign", ws, log, "--as-of", FIT_AS_OF, "--hash-ids", "--salt", "x",
+                       "--out", tmp_path / "a.csv")  # fmt: skip
+    assert wrong_assign.exit_code == 2 and "is not the salt" in wrong_assign.output
+    assigned = run("assign", ws, log, "--as-of", FIT_AS_OF, "--hash-ids", "--salt", salt,
+                   "--out", tmp_path / "a.csv")  # fmt: skip
+    assert assigned.exit_code == 0, assigned.output
+    labels = pd.read_csv(tmp_path / "a.csv", dtype={"customer_id": str})
+    assert set(labels["customer_id"]) == set(june["customer_id"])
     checked = run("monitor", log, "--workspace", ws, "--salt", salt, "--json")
-    assert checked.exit_code == 0 and json.loads(checked.stdout)["customers"]["new"] == 0
+    # new customers are counted against the serving model's run (June's unless promoted)
+    new = 0 if summary["promoted"] else summary["migration"]["n_new"]
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["customers"]["new"] == new
     # the salt is never written into the workspace
     for path in ws.rglob("*"):
         if path.is_file():

@@ -250,6 +250,29 @@ def resolve_model_dir(path: str | os.PathLike[str]) -> Path:
     raise ModelError(f"{folder}: not a segmint model or run folder (no model.json)")
 
 
+def _check_workspace_salt(path: str | os.PathLike[str], ids: IdPolicy | None) -> None:
+    """A workspace whose ids are pseudonymised labels customers under the same pseudonyms:
+    ``--hash-ids`` with the salt of its first fit is required."""
+    folder = Path(path)
+    if not (folder / "segmint.duckdb").is_file():
+        return
+    from segmint.store import Workspace, salt_check
+
+    recorded = Workspace(folder).state().id_salt_check
+    if recorded is None:
+        return
+    if ids is None or not ids.hash_ids or not ids.salt:
+        raise UsageError(
+            f"{folder}: the workspace's customer ids are pseudonymised; assign with --hash-ids "
+            "and the salt of its first fit (--salt or SEGMINT_ID_SALT)"
+        )
+    if salt_check(ids.salt) != recorded:
+        raise UsageError(
+            f"{folder}: --salt is not the salt this workspace's customer ids were "
+            "pseudonymised with"
+        )
+
+
 @dataclass(frozen=True)
 class AssignRun:
     """A finished ``assign``."""
@@ -279,6 +302,7 @@ def assign_file(
     (with the fit's salt, the pseudonyms match the fit's).
     """
     progress("loading model")
+    _check_workspace_salt(model_dir, ids)
     model = load_model(resolve_model_dir(model_dir))
     progress("reading data")
     if not isinstance(data, LoadedTable) and sheet is None and streamable(data, model):

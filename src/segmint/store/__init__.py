@@ -32,6 +32,7 @@ from segmint.store._lifecycle import (
     refresh_workspace,
     rename_segment,
     rollback_workspace,
+    salt_check,
 )
 from segmint.store._queries import (
     current_assignments,
@@ -56,4 +57,5 @@ __all__ = [
     "refresh_workspace",
     "rename_segment",
     "rollback_workspace",
+    "salt_check",
 ]
