@@ -33,7 +33,10 @@ The rule (``k="auto"``):
    2 to that k, the largest stable one is taken — stability being the mean bootstrap ARI
    of k-means (:data:`STABILITY_ROUNDS` resamples), stable meaning at least
    :data:`~segmint.stability.STABLE_ARI`, or within :data:`STABILITY_TOLERANCE` of the
-   most stable k when none reaches it. The gap alone keeps splitting tight groups whose
+   most stable k when none reaches it. When the gap keeps rising to the end of the range
+   (no k satisfies the rule: typical of many customers forming a continuum, where the
+   standard errors are tiny), the gap cannot say how many, and the stable k with the
+   best silhouette is taken. The gap alone keeps splitting tight groups whose
    members vary in fewer directions than the reference box (one-hot categories, constant
    features), and such splits do not come back on resampled customers.
    When the silhouette of some k from 2 to the gap's k is at least
@@ -591,7 +594,19 @@ def _choose_k(
     most = max(stability[k] for k in upto)
     bar = min(STABLE_ARI, most - STABILITY_TOLERANCE)
     k_struct = max(k for k in upto if stability[k] >= bar)
-    if k_struct == k_gap:
+    rising = len(struct_ks) > 2 and not any(
+        gap[a] >= gap[b] - gap_se[b] for a, b in itertools.pairwise(struct_ks)
+    )
+    if rising:
+        stable = {k: sil[k] for k in upto if stability[k] >= bar and k in sil}
+        if stable:
+            k_struct = max(stable, key=lambda k: (stable[k], -k))
+            step = (
+                f"the gap keeps rising up to k = {k_gap} (no 1-standard-error plateau in the "
+                f"range), so it cannot say how many; of the stable ks (bootstrap ARI >= "
+                f"{bar:.2f}), k = {k_struct} has the best silhouette ({stable[k_struct]:.2f})"
+            )
+    elif k_struct == k_gap:
         step = f"k = {k_gap} is stable (bootstrap ARI {stability[k_gap]:.2f} >= {bar:.2f})"
     else:
         step = (
