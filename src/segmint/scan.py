@@ -136,28 +136,37 @@ class ScanSource:
     def view_sql(self, spec: FeatureSpec, data_path: Path | None = None) -> str:
         """``CREATE VIEW src``: the canonical columns, the row hash and the check flags.
 
-        Text is stripped of spaces (cheap); the rare value where every Unicode space must
-        go (``read_table`` strips them) takes a slow path: ids and codes when they hold
-        a non-ASCII character or start or end with a control character, numbers and
-        dates when the fast reading fails.
+        The common value costs one cheap test: an id or code whose first and last
+        characters are printable ASCII (and whose first is none of the first letters of
+        the NA spellings) is its raw text; a number or date that DuckDB's cast reads from
+        the raw text is that value.  Only the other values take the slow path that
+        ``read_table`` calls for: every Unicode space stripped, NA spellings missing,
+        then the same reading.
         """
         used = spec.used_columns()
         index = {col: i for i, col in enumerate(used)}
+        text_roles = {getattr(spec, role) for role in _TEXT_ROLES} - {None}
+        parsers = self._parsers(spec)
         level_a = []
         for i, col in enumerate(used):
             raw = self._raw(col)
             level_a.append(f"{raw} AS _r{i}")
-            level_a.append(f"trim({raw}) AS _t{i}" if self.is_text(col) else f"{raw} AS _t{i}")
+            if self.is_text(col) and col in text_roles:
+                level_a += [f"ascii({raw}) AS _a{i}", f"{raw}[-1:] AS _z{i}"]
+            elif self.is_text(col):
+                level_a.append(f"{parsers[col](raw)} AS _f{i}")
         level_a.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
-        text_roles = {getattr(spec, role) for role in _TEXT_ROLES} - {None}
         level_b = [f"_r{i}" for i in range(len(used))] + ["row_hash"]
+        typed = []  # the _c columns: ids and codes cleaned, typed Parquet columns
         for i, col in enumerate(used):
             if not self.is_text(col):
-                level_b.append(f"_t{i} AS _c{i}")
+                level_b.append(f"_r{i} AS _c{i}")
+                typed.append(f"_c{i}")
             elif col in text_roles:
-                level_b.append(f"{_na(_strip(f'_t{i}'))} AS _c{i}")
+                level_b.append(f"{_plain_or_slow(f'_r{i}', f'_a{i}', f'_z{i}')} AS _c{i}")
+                typed.append(f"_c{i}")
             else:
-                level_b.append(f"{_na(f'_t{i}')} AS _c{i}")
+                level_b.append(f"_f{i}")
         select: dict[str, str] = {}
         flags: dict[str, str] = {}
         canon = ("customer_id", "order_id", "product", "category", "channel")
@@ -169,27 +178,27 @@ class ScanSource:
             native = None if self.is_text(col) else self.native_types.get(col)
             select[name], checks = _text_value(f"_c{index[col]}", self.rules[col], native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
-        assert spec.time is not None
-        i = index[spec.time]
-        native = None if self.is_text(spec.time) else self.native_types.get(spec.time)
-        select["ts"], checks = _time_value(f"_c{i}", f"_r{i}", self.rules[spec.time], native)
-        flags |= {f"chk_time_{kind}": sql for kind, sql in checks}
-        for role in _NUMBER_ROLES:
-            col = getattr(spec, role)
+        roles = [("time", spec.time, "ts", "bad")]
+        roles += [(role, getattr(spec, role), role, "text") for role in _NUMBER_ROLES]
+        for role, col, name, kind in roles:
             if col is None:
-                select[role] = "NULL::DOUBLE"
+                select[name] = "NULL::DOUBLE"
                 continue
             i = index[col]
-            native = None if self.is_text(col) else self.native_types.get(col)
-            select[role], checks = _number_value(f"_c{i}", f"_r{i}", self.rules[col], native)
+            if self.is_text(col):
+                select[name], flag = _fast_or_slow(
+                    f"_f{i}", f"_r{i}", parsers[col], nan=role != "time"
+                )
+                flags[f"chk_{role}_{kind}"] = flag
+                continue
+            native = self.native_types.get(col, "VARCHAR")
+            reader = _native_time if role == "time" else _native_number
+            select[name], checks = reader(f"_c{i}", native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
         value = "amount" if spec.amount is not None else "quantity * price"
         level_c = [f"{sql} AS {name}" for name, sql in select.items()]
-        level_c += [
-            "row_hash",
-            *(f"_r{i}" for i in range(len(used))),
-            *(f"_c{i}" for i in range(len(used))),
-        ]
+        level_c += ["row_hash", *(f"_r{i}" for i in range(len(used)))]
+        level_c += typed
         level_d = [
             f"({sql.replace('{value}', _flag_value(name))}) AS {name}"
             for name, sql in flags.items()
@@ -205,6 +214,17 @@ class ScanSource:
                     SELECT {", ".join(level_a)} FROM {self.relation(data_path)}))
             )
         """
+
+    def _parsers(self, spec: FeatureSpec) -> dict[str, Callable[[str], str]]:
+        """For each number and time column read as text: SQL reading a value from text."""
+        out: dict[str, Callable[[str], str]] = {}
+        if spec.time is not None:
+            out[spec.time] = _time_parser(self.rules[spec.time])
+        for role in _NUMBER_ROLES:
+            col = getattr(spec, role)
+            if col is not None:
+                out[col] = _number_parser(self.rules[col])
+        return out
 
 
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
@@ -265,31 +285,49 @@ def _text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple
     return f"CAST(TRY_CAST({x} AS DOUBLE) AS VARCHAR)", [("text", not_number)]
 
 
-def _fast_or_slow(x: str, raw: str, parse: Callable[[str], str]) -> tuple[str, str]:
-    """(value, flag of a value that is not missing and not readable): ``parse`` on the
-    space-stripped text, or, where that fails, on the text stripped of every space."""
-    fast, slow = parse(x), parse(_slow(raw))
+def _plain_or_slow(raw: str, first: str, last: str) -> str:
+    """SQL of an id or code: the raw text when its first (code ``first``) and last
+    (``last``) characters are printable ASCII and it cannot be an NA spelling, else the
+    text stripped of every Unicode space, missing for NA spellings."""
+    starts = sorted({ord(v[0]) for v in NA_VALUES if v})
+    plain = (
+        f"{first} > 32 AND {first} < 127 AND {first} NOT IN ({', '.join(map(str, starts))}) "
+        f"AND {last} > ' ' AND {last} < chr(127)"
+    )
+    return f"CASE WHEN {raw} IS NULL THEN NULL WHEN {plain} THEN {raw} ELSE {_slow(raw)} END"
+
+
+def _fast_or_slow(
+    fast: str, raw: str, parse: Callable[[str], str], *, nan: bool
+) -> tuple[str, str]:
+    """(value, flag of a value that is not missing and not readable): ``fast``, the raw
+    text read, or, where that fails, the text stripped of every space, NA spellings
+    missing, read.  With ``nan`` a NaN read goes the slow way (``nan`` is an NA
+    spelling)."""
+    slow = parse(_slow(raw))
+    ok = f"{fast} IS NOT NULL" + (f" AND NOT isnan({fast})" if nan else "")
     # CASE, not AND: DuckDB evaluates both sides of an AND on every row, while a CASE
     # branch runs only on the rows that reach it.  ``{value}`` in the flag stands for
     # the value column (computed once, one level below).
-    value = f"CASE WHEN {x} IS NULL OR {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
+    value = f"CASE WHEN {ok} THEN {fast} WHEN {raw} IS NULL THEN NULL ELSE {slow} END"
     flag = (
-        f"CASE WHEN {x} IS NULL OR {{value}} IS NOT NULL THEN FALSE "
+        f"CASE WHEN {raw} IS NULL OR {{value}} IS NOT NULL THEN FALSE "
         f"ELSE {_slow(raw)} IS NOT NULL END"
     )
     return value, flag
 
 
-def _number_value(
-    x: str, raw: str, rule: Rule, native: str | None
-) -> tuple[str, list[tuple[str, str]]]:
-    """(SQL of a DOUBLE, [(flag, SQL)]) for a quantity, price, amount or discount."""
-    if native is not None:
-        if native == "BOOLEAN":
-            return "NULL::DOUBLE", [("text", f"{x} IS NOT NULL")]
-        return f"TRY_CAST({x} AS DOUBLE)", [
-            ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
-        ]
+def _native_number(x: str, native: str) -> tuple[str, list[tuple[str, str]]]:
+    """(SQL of a DOUBLE, [(flag, SQL)]) from a typed Parquet column."""
+    if native == "BOOLEAN":
+        return "NULL::DOUBLE", [("text", f"{x} IS NOT NULL")]
+    return f"TRY_CAST({x} AS DOUBLE)", [
+        ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
+    ]
+
+
+def _number_parser(rule: Rule) -> Callable[[str], str]:
+    """SQL reading a DOUBLE from text, with the column's decimal mark."""
     if rule.kind == "decimal_comma":
 
         def parse(t: str) -> str:
@@ -298,31 +336,22 @@ def _number_value(
                 f"THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE) END"
             )
 
-    else:
-
-        def parse(t: str) -> str:
-            return f"TRY_CAST({t} AS DOUBLE)"
-
-    value, flag = _fast_or_slow(x, raw, parse)
-    return value, [("text", flag)]
+        return parse
+    return lambda t: f"TRY_CAST({t} AS DOUBLE)"
 
 
-def _time_value(
-    x: str, raw: str, rule: Rule, native: str | None
-) -> tuple[str, list[tuple[str, str]]]:
-    """(SQL of a TIMESTAMP, [(flag, SQL)]) for the time column."""
-    if native is not None:
-        if native.startswith("TIMESTAMP WITH TIME ZONE"):
-            return f"timezone('UTC', {x})", []
-        return f"TRY_CAST({x} AS TIMESTAMP)", [
-            ("bad", f"{x} IS NOT NULL AND TRY_CAST({x} AS TIMESTAMP) IS NULL")
-        ]
+def _native_time(x: str, native: str) -> tuple[str, list[tuple[str, str]]]:
+    """(SQL of a TIMESTAMP, [(flag, SQL)]) from a typed Parquet column."""
+    if native.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"timezone('UTC', {x})", []
+    return f"TRY_CAST({x} AS TIMESTAMP)", [
+        ("bad", f"{x} IS NOT NULL AND TRY_CAST({x} AS TIMESTAMP) IS NULL")
+    ]
 
-    def parse(t: str) -> str:
-        return _date_parser(t, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
 
-    value, flag = _fast_or_slow(x, raw, parse)
-    return value, [("bad", flag)]
+def _time_parser(rule: Rule) -> Callable[[str], str]:
+    """SQL reading a TIMESTAMP from text, in the column's date format."""
+    return lambda t: _date_parser(t, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
 
 
 def _strip(t: str) -> str:

@@ -152,9 +152,16 @@ class CleaningSQL:
                 "\x01" + "\x01".join(c.strip().upper() for c in spec.non_product_codes) + "\x01"
             )
             longest = max(len(c.strip().encode()) for c in spec.non_product_codes)
+            # a CASE: the search runs only for codes short enough, starting as one does
+            # (or with a character beyond ASCII, whose upper case may be anything)
+            codes = [c.strip() for c in spec.non_product_codes if c.strip()]
+            starts = sorted({ord(c[0].upper()) for c in codes} | {ord(c[0].lower()) for c in codes})
+            first = f"ascii(product) IN ({', '.join(map(str, starts)) or 'NULL'})"
             non_product = (
-                f"(strlen(product) <= {longest} AND "
-                f"contains({literal(joined)}, concat(chr(1), upper(product), chr(1))))"
+                f"(CASE WHEN strlen(product) <= {longest} "
+                f"AND ({first} OR ascii(product) > 127) "
+                f"THEN contains({literal(joined)}, concat(chr(1), upper(product), chr(1))) "
+                "ELSE FALSE END)"
             )
         else:
             non_product = "FALSE"
