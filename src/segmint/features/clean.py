@@ -83,6 +83,11 @@ def literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def _state(state: str) -> str:
+    """SQL of a line state as the ENUM of :data:`STATES`."""
+    return f"CAST({literal(state)} AS ENUM ({', '.join(literal(s) for s in STATES)}))"
+
+
 def _prefix_test(column: str, prefixes: tuple[str, ...]) -> str:
     """Case-insensitive prefix test (both cases spelt out: cheaper than ``upper``)."""
     if not prefixes:
@@ -192,16 +197,17 @@ class CleaningSQL:
     def with_as_of(self) -> str:
         """The view of the classified lines with lines on or after the as-of date set
         aside (the rule comes right after the missing values, before the others)."""
-        states = ", ".join(literal(state) for state in STATES)
+        # the new state is cast to the same ENUM, so the others stay as they are (no
+        # round trip through text on every line)
         return f"""
             CREATE OR REPLACE TEMP VIEW dated AS
             SELECT * EXCLUDE (status),
-                CAST(CASE
+                CASE
                     WHEN ts >= {self.as_of}
                          AND status NOT IN ('unparseable_time', 'future_date', 'no_value')
-                    THEN 'after_as_of'
-                    ELSE CAST(status AS VARCHAR)
-                END AS ENUM ({states})) AS status
+                    THEN {_state("after_as_of")}
+                    ELSE status
+                END AS status
             FROM cls
         """
 
@@ -259,15 +265,15 @@ class CleaningSQL:
             absurd = f"abs(c.quantity) >= {float(threshold)!r}"
         else:
             absurd = "FALSE"
-        states = ", ".join(literal(state) for state in STATES)
         return f"""
             CREATE OR REPLACE TEMP VIEW final AS
             SELECT c.* EXCLUDE (status),
-                CAST(CASE
-                    WHEN v.row_hash IS NOT NULL THEN 'voided'
-                    WHEN c.status IN ('purchase', 'return') AND {absurd} THEN 'absurd_quantity'
-                    ELSE CAST(c.status AS VARCHAR)
-                END AS ENUM ({states})) AS state
+                CASE
+                    WHEN v.row_hash IS NOT NULL THEN {_state("voided")}
+                    WHEN c.status IN ('purchase', 'return') AND {absurd}
+                    THEN {_state("absurd_quantity")}
+                    ELSE c.status
+                END AS state
             FROM dated AS c
             LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
         """
