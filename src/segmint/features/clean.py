@@ -176,21 +176,21 @@ class CleaningSQL:
         else:
             zero, negative = "value = 0", "FALSE"
         cols = ", ".join((*CANONICAL, *checks))
-        states = ", ".join(literal(state) for state in STATES)
+        rules = [
+            ("ts IS NULL", "unparseable_time"),
+            (f"ts >= {self.future_cut}", "future_date"),
+            ("value IS NULL", "no_value"),
+            (non_product, "non_product"),
+            (adjust, "stock_adjustment"),
+            (zero, "zero_price"),
+            (negative, "negative_price"),
+            (self.is_return(), "return"),
+        ]
+        whens = "\n".join(f"WHEN {test} THEN {_state(state)}" for test, state in rules)
         return f"""
             CREATE OR REPLACE TABLE log_rows AS
             SELECT row_hash, {cols},
-                CAST(CASE
-                    WHEN ts IS NULL THEN 'unparseable_time'
-                    WHEN ts >= {self.future_cut} THEN 'future_date'
-                    WHEN value IS NULL THEN 'no_value'
-                    WHEN {non_product} THEN 'non_product'
-                    WHEN {adjust} THEN 'stock_adjustment'
-                    WHEN {zero} THEN 'zero_price'
-                    WHEN {negative} THEN 'negative_price'
-                    WHEN {self.is_return()} THEN 'return'
-                    ELSE 'purchase'
-                END AS ENUM ({states})) AS status
+                CASE {whens} ELSE {_state("purchase")} END AS status
             FROM src
         """
 
