@@ -172,7 +172,8 @@ def test_fit_writes_every_output(which: str, request: pytest.FixtureRequest) -> 
     )
 
     segments = pd.read_csv(out / "segments.csv", dtype={"customer_id": str}, keep_default_na=False)
-    assert list(segments.columns) == SEGMENT_COLUMNS
+    quality = ["quality_score", "quality_reasons"] if which == "tx_run" else []
+    assert list(segments.columns) == SEGMENT_COLUMNS + quality
     assert segments["confidence"].between(0.0, 1.0).all()
     summary = run["summary"]
     assert set(segments["segment"]) == set(range(summary["k"]))

@@ -286,3 +286,28 @@ def test_personal_columns_of_a_customer_table_are_never_features(tmp_path: Path)
     assert set(summary["preparation"]["columns"]) <= {"age", "visits"}
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "person1@mail.org" not in report and "Person Number1" not in report
+
+
+def test_fit_writes_the_quality_score_with_the_segments(log_csv: Path, tmp_path: Path) -> None:
+    log = pd.read_csv(log_csv, dtype=str, keep_default_na=False)
+    first = log.iloc[[0]]
+    data = tmp_path / "log.csv"
+    pd.concat([log, first, first], ignore_index=True).to_csv(data, index=False)
+    ok(invoke("features", data, "--out", tmp_path / "features.csv"))
+    features = read_features(tmp_path / "features.csv").set_index("customer_id")
+    out = tmp_path / "run"
+    ok(invoke("fit", data, "--out", out, "--k", "3"))
+    segments = pd.read_csv(out / "segments.csv", dtype={"customer_id": str}, keep_default_na=False)
+    assert list(segments.columns[-2:]) == ["quality_score", "quality_reasons"]
+    by_id = segments.set_index("customer_id")
+    assert by_id["quality_score"].to_dict() == features.loc[by_id.index, "quality_score"].to_dict()
+    reasons = features.loc[by_id.index, "quality_reasons"].fillna("")
+    assert by_id["quality_reasons"].to_dict() == reasons.to_dict()
+    doubled = str(first["CustomerID"].iloc[0])
+    rows = pd.read_csv(data, dtype=str, keep_default_na=False)
+    copies = int(rows[rows["CustomerID"] == doubled].duplicated().sum())
+    assert by_id.loc[doubled, "quality_reasons"].startswith(f"{copies} duplicate lines")
+    assert by_id.loc[doubled, "quality_score"] < 1
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert not {"quality_score", "quality_reasons"} & set(summary["features_used"])
+    assert not {"quality_score", "quality_reasons"} & set(summary["features"])

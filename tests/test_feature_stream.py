@@ -201,6 +201,28 @@ def test_unicode_spaces_around_values_are_stripped_as_in_memory(tmp_path: Path) 
     assert result.features.account["cleaning"]["lines"]["non_product"] == len(spaced) * 3
 
 
+def test_values_off_the_common_path_are_typed_as_in_memory(tmp_path: Path) -> None:
+    # ids starting like an NA spelling (N..., n..., #..., <...), NA spellings, NaN and
+    # blanks among numbers, numbers and dates with spaces: each takes the slow path
+    rows = ["customer,order,when,product,quantity,price"]
+    ids = ["Nora", "nils", "#7", "<b>", "NA", "c1", " c2 ", "N/A"]
+    quantities = ["1", " 2 ", "nan", "NaN", "", "N/A", "3\u00a0", "4"]
+    prices = ["1.5", "2.5 ", "\u20032", "NA", "1e1", "7", "0.5", "NULL"]
+    whens = ["2024-01-02 10:00", " 2024-01-03 10:00", "2024-01-04 10:00\u00a0", "NaT",
+             "2024-01-05", "", "2024-01-06 11:00 ", "2024-01-07"]  # fmt: skip
+    for rep in range(3):
+        for i, cid in enumerate(ids):
+            q, p, w = quantities[(i + rep) % 8], prices[(i + 2 * rep) % 8], whens[(i + rep) % 8]
+            rows.append(f"{cid},o{rep}{i},{w},p{i % 3},{q},{p}")
+            rows.append(f"{cid},x{rep}{i},2024-02-0{rep + 1} 09:00,p{i % 3},2,3.5")
+    path = tmp_path / "odd.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = streamed(path)
+    assert_same(in_memory(path), result.features)
+    found = set(result.features.features["customer_id"])
+    assert {"Nora", "nils", "#7", "<b>", "c1", "c2"} <= found and "NA" not in found
+
+
 def test_excel_separator_hint_and_blank_lines_before_the_header(tmp_path: Path) -> None:
     rows = ["", "", "sep=;", "customer;when;amount"]
     rows += [f"k{i % 5};2024-0{i % 9 + 1}-1{i % 10} 10:00;{i},{i % 10}" for i in range(40)]

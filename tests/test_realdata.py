@@ -32,7 +32,9 @@ def check_outputs(run: FitRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     segments = read_out(run.out_dir, "segments.csv")
     excluded = read_out(run.out_dir, "excluded.csv")
     summary = run.summary
-    assert list(segments.columns) == SEGMENT_COLUMNS
+    log = summary["input_kind"] == "transactions"
+    quality = ["quality_score", "quality_reasons"] if log else []
+    assert list(segments.columns) == SEGMENT_COLUMNS + quality
     assert segments["confidence"].between(0.0, 1.0).all()
     assert len(segments) == summary["n_customers"]
     assert len(excluded) == summary["n_excluded"]

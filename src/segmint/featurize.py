@@ -356,8 +356,9 @@ def open_for_fit(
             details = {k: v for k, v in run.load.items() if k != "format"}
             loaded = LoadedTable(frame, str(path), str(run.load.get("format", "csv")), details)
             table = CustomerTable(
-                run.result.features, run.result.excluded, run.result.account, run.spec
-            )
+                run.result.features, run.result.excluded, run.result.account, run.spec,
+                run.result.quality,
+            )  # fmt: skip
             return FitInput(loaded, run.roles, table, run.spec, run.pii, run.ids, run.id_map)
     loaded = read_table(path, sheet=sheet)
     roles = None
@@ -446,7 +447,7 @@ def assign_log(
     The features are recomputed with the model's resolved feature spec.  Returns the
     :class:`segmint.pipeline.Assignment` and the features run.
     """
-    from segmint.pipeline import Assignment
+    from segmint.pipeline import Assignment, with_quality
 
     spec = model.feature_spec()
     if spec is None:
@@ -465,6 +466,8 @@ def assign_log(
             f"{data}: most feature columns the model needs are missing: {', '.join(missing)}"
         )
     assignments, notes = model.label_customers(customers)
+    if run.result.quality is not None:
+        assignments = with_quality(assignments, run.result.quality)
     return Assignment(assignments, run.result.excluded, notes, run.result.account), run
 
 

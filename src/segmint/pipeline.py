@@ -3,7 +3,9 @@
 ``segment(frame)`` detects whether ``frame`` is a customer table or a transaction log,
 derives one row per customer, prepares the features, chooses k, fits, profiles and names.
 Every customer in is accounted for in :attr:`SegmentationResult.assignments` or
-:attr:`SegmentationResult.excluded`.
+:attr:`SegmentationResult.excluded`.  For a transaction log the assignments also carry
+each customer's data-quality score and its reasons (``quality_score``,
+``quality_reasons``; see :mod:`segmint.features.clean`), which are never features.
 
 Duplicate customer ids in a customer table: exact duplicate rows are dropped first; of
 the remaining rows sharing an id, the first row in the file is kept and the others are
@@ -26,6 +28,7 @@ import pyarrow as pa
 from segmint._version import __version__
 from segmint.algorithms.base import UNASSIGNED, Assigner, CentroidAssigner, assigner_document
 from segmint.errors import DataError, UsageError
+from segmint.features.engine import QUALITY_COLUMNS
 from segmint.features.rfm import transaction_features
 from segmint.features.spec import FeatureSpec
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
@@ -41,6 +44,14 @@ ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
 
 
+def with_quality(assignments: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """``assignments`` with each customer's ``quality_score`` and ``quality_reasons``."""
+    columns = quality[["customer_id", *QUALITY_COLUMNS]].astype({"customer_id": "string"})
+    merged = assignments.merge(columns, on="customer_id", how="left", validate="one_to_one")
+    merged["quality_reasons"] = merged["quality_reasons"].fillna("")
+    return merged
+
+
 @dataclass(frozen=True)
 class CustomerTable:
     """One row per customer, ready for preparation, and what was set aside on the way."""
@@ -49,6 +60,7 @@ class CustomerTable:
     excluded: pd.DataFrame
     account: dict[str, Any]
     spec: FeatureSpec | None = None  # transaction logs: the resolved feature spec
+    quality: pd.DataFrame | None = None  # transaction logs: customer_id + QUALITY_COLUMNS
 
 
 def customer_table(
@@ -66,7 +78,9 @@ def customer_table(
     """
     if roles.kind == "transactions":
         derived = transaction_features(frame, roles, source=source, as_of=as_of, spec=spec)
-        return CustomerTable(derived.features, derived.excluded, derived.account, derived.spec)
+        return CustomerTable(
+            derived.features, derived.excluded, derived.account, derived.spec, derived.quality
+        )
     table = frame.copy()
     account: dict[str, Any] = {"rows_read": len(table)}
     id_col = roles.customer
@@ -174,6 +188,8 @@ class SegmentationModel:
                 f"{source}: most feature columns the model needs are missing: {', '.join(missing)}"
             )
         assignments, notes = self.label_customers(table.frame)
+        if table.quality is not None:
+            assignments = with_quality(assignments, table.quality)
         return Assignment(assignments, table.excluded, notes, table.account)
 
     def feature_spec(self) -> FeatureSpec | None:
@@ -514,6 +530,8 @@ def segment(
             "confidence": np.round(fitted.confidence, 6),
         }
     )
+    if table.quality is not None:
+        assignments = with_quality(assignments, table.quality)
     model = SegmentationModel(
         roles=roles,
         preparation=preparation,

@@ -45,7 +45,22 @@ from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
 from segmint.features.spec import FAMILIES, FeatureSpec
-from segmint.io import _DATE_SHAPES, NA_VALUES, LoadedTable, read_table
+from segmint.io import _DATE_SHAPES, LoadedTable, read_table
+from segmint.scan_sql import (
+    Rule,
+    date_parser,
+    fast_or_slow,
+    flag_value,
+    missing_if_na,
+    native_number,
+    native_time,
+    number_parser,
+    plain_or_slow,
+    quote_name,
+    strip_spaces,
+    text_value,
+    time_parser,
+)
 
 SAMPLE_BYTES = 4 << 20
 """Bytes of a text file read with :func:`segmint.io.read_table` to decide the types."""
@@ -60,25 +75,8 @@ STREAM_FORMATS = {
     ".pq": "parquet",
 }
 
-# Unicode White_Space, which read_table strips (pyarrow's utf8_trim_whitespace).
-_WHITESPACE = (
-    " \t\n\x0b\x0c\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-_NA_JOINED = "\x01" + "\x01".join(sorted(v for v in NA_VALUES if v)) + "\x01"
-_NA_LONGEST = max(len(v.encode()) for v in NA_VALUES)
 _TEXT_ROLES = ("customer", "order", "product", "category", "channel")
 _NUMBER_ROLES = ("quantity", "price", "amount", "discount")
-_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """How one column's raw values become the canonical value."""
-
-    kind: str  # text, int, float (ids/codes); number, decimal_comma; datetime; native
-    date_label: str | None = None
-    zoned: bool = False  # ISO dates with a UTC offset in the sample
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,7 @@ class ScanSource:
         )
 
     def _raw(self, name: str) -> str:
-        return _quote(self.raw_names[self.names.index(name)])
+        return quote_name(self.raw_names[self.names.index(name)])
 
     def stripped(self, name: str) -> str:
         """SQL of the column's text without surrounding Unicode spaces.
@@ -121,12 +119,12 @@ class ScanSource:
         Stripping every Unicode space with ``trim(x, characters)`` is slow, so spaces go
         first and the rare values still starting or ending with another space get it.
         """
-        return _strip(f"trim({self._raw(name)})")
+        return strip_spaces(f"trim({self._raw(name)})")
 
     def cleaned(self, columns: list[str], data_path: Path | None = None) -> str:
         """A subquery of the columns' cleaned text (stripped; NA spellings missing) as _c0..."""
         inner = ", ".join(f"{self.stripped(c)} AS _s{i}" for i, c in enumerate(columns))
-        outer = ", ".join(f"{_na(f'_s{i}')} AS _c{i}" for i in range(len(columns)))
+        outer = ", ".join(f"{missing_if_na(f'_s{i}')} AS _c{i}" for i in range(len(columns)))
         return f"(SELECT {outer} FROM (SELECT {inner} FROM {self.relation(data_path)}))"
 
     def is_text(self, name: str) -> bool:
@@ -136,28 +134,37 @@ class ScanSource:
     def view_sql(self, spec: FeatureSpec, data_path: Path | None = None) -> str:
         """``CREATE VIEW src``: the canonical columns, the row hash and the check flags.
 
-        Text is stripped of spaces (cheap); the rare value where every Unicode space must
-        go (``read_table`` strips them) takes a slow path: ids and codes when they hold
-        a non-ASCII character or start or end with a control character, numbers and
-        dates when the fast reading fails.
+        The common value costs one cheap test: an id or code whose first and last
+        characters are printable ASCII (and whose first is none of the first letters of
+        the NA spellings) is its raw text; a number or date that DuckDB's cast reads from
+        the raw text is that value.  Only the other values take the slow path that
+        ``read_table`` calls for: every Unicode space stripped, NA spellings missing,
+        then the same reading.
         """
         used = spec.used_columns()
         index = {col: i for i, col in enumerate(used)}
+        text_roles = {getattr(spec, role) for role in _TEXT_ROLES} - {None}
+        parsers = self._parsers(spec)
         level_a = []
         for i, col in enumerate(used):
             raw = self._raw(col)
             level_a.append(f"{raw} AS _r{i}")
-            level_a.append(f"trim({raw}) AS _t{i}" if self.is_text(col) else f"{raw} AS _t{i}")
-        level_a.append("hash(" + ", ".join(_quote(n) for n in self.raw_names) + ") AS row_hash")
-        text_roles = {getattr(spec, role) for role in _TEXT_ROLES} - {None}
+            if self.is_text(col) and col in text_roles:
+                level_a += [f"ascii({raw}) AS _a{i}", f"{raw}[-1:] AS _z{i}"]
+            elif self.is_text(col):
+                level_a.append(f"{parsers[col](raw)} AS _f{i}")
+        level_a.append("hash(" + ", ".join(quote_name(n) for n in self.raw_names) + ") AS row_hash")
         level_b = [f"_r{i}" for i in range(len(used))] + ["row_hash"]
+        typed = []  # the _c columns: ids and codes cleaned, typed Parquet columns
         for i, col in enumerate(used):
             if not self.is_text(col):
-                level_b.append(f"_t{i} AS _c{i}")
+                level_b.append(f"_r{i} AS _c{i}")
+                typed.append(f"_c{i}")
             elif col in text_roles:
-                level_b.append(f"{_na(_strip(f'_t{i}'))} AS _c{i}")
+                level_b.append(f"{plain_or_slow(f'_r{i}', f'_a{i}', f'_z{i}')} AS _c{i}")
+                typed.append(f"_c{i}")
             else:
-                level_b.append(f"{_na(f'_t{i}')} AS _c{i}")
+                level_b.append(f"_f{i}")
         select: dict[str, str] = {}
         flags: dict[str, str] = {}
         canon = ("customer_id", "order_id", "product", "category", "channel")
@@ -167,32 +174,31 @@ class ScanSource:
                 select[name] = "NULL::VARCHAR"
                 continue
             native = None if self.is_text(col) else self.native_types.get(col)
-            select[name], checks = _text_value(f"_c{index[col]}", self.rules[col], native)
+            select[name], checks = text_value(f"_c{index[col]}", self.rules[col], native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
-        assert spec.time is not None
-        i = index[spec.time]
-        native = None if self.is_text(spec.time) else self.native_types.get(spec.time)
-        select["ts"], checks = _time_value(f"_c{i}", f"_r{i}", self.rules[spec.time], native)
-        flags |= {f"chk_time_{kind}": sql for kind, sql in checks}
-        for role in _NUMBER_ROLES:
-            col = getattr(spec, role)
+        roles = [("time", spec.time, "ts", "bad")]
+        roles += [(role, getattr(spec, role), role, "text") for role in _NUMBER_ROLES]
+        for role, col, name, kind in roles:
             if col is None:
-                select[role] = "NULL::DOUBLE"
+                select[name] = "NULL::DOUBLE"
                 continue
             i = index[col]
-            native = None if self.is_text(col) else self.native_types.get(col)
-            select[role], checks = _number_value(f"_c{i}", f"_r{i}", self.rules[col], native)
+            if self.is_text(col):
+                select[name], flag = fast_or_slow(
+                    f"_f{i}", f"_r{i}", parsers[col], nan=role != "time"
+                )
+                flags[f"chk_{role}_{kind}"] = flag
+                continue
+            native = self.native_types.get(col, "VARCHAR")
+            reader = native_time if role == "time" else native_number
+            select[name], checks = reader(f"_c{i}", native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
         value = "amount" if spec.amount is not None else "quantity * price"
         level_c = [f"{sql} AS {name}" for name, sql in select.items()]
-        level_c += [
-            "row_hash",
-            *(f"_r{i}" for i in range(len(used))),
-            *(f"_c{i}" for i in range(len(used))),
-        ]
+        level_c += ["row_hash", *(f"_r{i}" for i in range(len(used)))]
+        level_c += typed
         level_d = [
-            f"({sql.replace('{value}', _flag_value(name))}) AS {name}"
-            for name, sql in flags.items()
+            f"({sql.replace('{value}', flag_value(name))}) AS {name}" for name, sql in flags.items()
         ]
         return f"""
             CREATE OR REPLACE TEMP VIEW src AS
@@ -206,159 +212,16 @@ class ScanSource:
             )
         """
 
-
-_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_LEADING_ZERO = r"^[+-]?0\d"
-
-
-def _flag_value(flag: str) -> str:
-    """The value column a flag ``chk_<role>_<kind>`` checks."""
-    role = flag.split("_")[1]
-    return "ts" if role == "time" else role
-
-
-def _na(x: str) -> str:
-    """``x``, missing when it is one of the NA spellings."""
-    # Not ``x IN (...)``: DuckDB makes a long IN list a join, evaluated for every row
-    # before any CASE could spare it.  The spellings are short: one string search.
-    # (CASE branches run only on the rows that reach them; both sides of an AND or OR
-    # run on every row.)
-    test = f"contains({literal(_NA_JOINED)}, concat(chr(1), {x}, chr(1)))"
-    return (
-        f"CASE WHEN strlen({x}) > {_NA_LONGEST} THEN {x} "
-        f"WHEN strlen({x}) = 0 OR {test} THEN NULL ELSE {x} END"
-    )
-
-
-def _slow(raw: str) -> str:
-    """The raw text stripped of every Unicode space, missing for NA spellings (slow)."""
-    return _na(f"trim({raw}, {literal(_WHITESPACE)})")
-
-
-def _text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[str, str]]]:
-    """(SQL of a normalised id or code, [(flag, SQL)]) from column alias ``x``."""
-    if native is not None:
-        if native in ("DOUBLE", "FLOAT") or native.startswith("DECIMAL"):
-            if rule.kind == "int":
-                return (
-                    f"CASE WHEN isfinite({x}) THEN CAST(CAST({x} AS HUGEINT) AS VARCHAR) END",
-                    [("frac", f"{x} IS NOT NULL AND isfinite({x}) AND {x} <> round({x})")],
-                )
-            return f"CAST(CAST({x} AS DOUBLE) AS VARCHAR)", []
-        if native == "BOOLEAN":
-            return f"CASE WHEN {x} THEN 'True' WHEN NOT {x} THEN 'False' END", []
-        return f"CAST({x} AS VARCHAR)", []
-    if rule.kind == "text":
-        return x, []
-    not_number = (
-        f"{x} IS NOT NULL AND (NOT regexp_full_match({x}, {literal(_NUMBER)}) "
-        f"OR regexp_matches({x}, {literal(_LEADING_ZERO)}))"
-    )
-    if rule.kind == "int":
-        return (
-            f"CAST(CAST(TRY_CAST({x} AS DOUBLE) AS HUGEINT) AS VARCHAR)",
-            [
-                ("text", not_number),
-                ("frac", f"TRY_CAST({x} AS DOUBLE) <> round(TRY_CAST({x} AS DOUBLE))"),
-            ],
-        )
-    return f"CAST(TRY_CAST({x} AS DOUBLE) AS VARCHAR)", [("text", not_number)]
-
-
-def _fast_or_slow(x: str, raw: str, parse: Callable[[str], str]) -> tuple[str, str]:
-    """(value, flag of a value that is not missing and not readable): ``parse`` on the
-    space-stripped text, or, where that fails, on the text stripped of every space."""
-    fast, slow = parse(x), parse(_slow(raw))
-    # CASE, not AND: DuckDB evaluates both sides of an AND on every row, while a CASE
-    # branch runs only on the rows that reach it.  ``{value}`` in the flag stands for
-    # the value column (computed once, one level below).
-    value = f"CASE WHEN {x} IS NULL OR {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
-    flag = (
-        f"CASE WHEN {x} IS NULL OR {{value}} IS NOT NULL THEN FALSE "
-        f"ELSE {_slow(raw)} IS NOT NULL END"
-    )
-    return value, flag
-
-
-def _number_value(
-    x: str, raw: str, rule: Rule, native: str | None
-) -> tuple[str, list[tuple[str, str]]]:
-    """(SQL of a DOUBLE, [(flag, SQL)]) for a quantity, price, amount or discount."""
-    if native is not None:
-        if native == "BOOLEAN":
-            return "NULL::DOUBLE", [("text", f"{x} IS NOT NULL")]
-        return f"TRY_CAST({x} AS DOUBLE)", [
-            ("text", f"{x} IS NOT NULL AND TRY_CAST({x} AS DOUBLE) IS NULL")
-        ]
-    if rule.kind == "decimal_comma":
-
-        def parse(t: str) -> str:
-            return (
-                f"CASE WHEN regexp_full_match({t}, {literal(_DECIMAL_COMMA)}) "
-                f"THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE) END"
-            )
-
-    else:
-
-        def parse(t: str) -> str:
-            return f"TRY_CAST({t} AS DOUBLE)"
-
-    value, flag = _fast_or_slow(x, raw, parse)
-    return value, [("text", flag)]
-
-
-def _time_value(
-    x: str, raw: str, rule: Rule, native: str | None
-) -> tuple[str, list[tuple[str, str]]]:
-    """(SQL of a TIMESTAMP, [(flag, SQL)]) for the time column."""
-    if native is not None:
-        if native.startswith("TIMESTAMP WITH TIME ZONE"):
-            return f"timezone('UTC', {x})", []
-        return f"TRY_CAST({x} AS TIMESTAMP)", [
-            ("bad", f"{x} IS NOT NULL AND TRY_CAST({x} AS TIMESTAMP) IS NULL")
-        ]
-
-    def parse(t: str) -> str:
-        return _date_parser(t, rule.date_label or "YYYY-MM-DD", zoned=rule.zoned)
-
-    value, flag = _fast_or_slow(x, raw, parse)
-    return value, [("bad", flag)]
-
-
-def _strip(t: str) -> str:
-    """SQL of ``t`` (already stripped of spaces) stripped of every Unicode space.
-
-    ``trim(t, characters)`` is slow, so it runs only where it can matter: values with a
-    non-ASCII character, or starting or ending with an ASCII control character (tab,
-    line feed, ...).
-    """
-    odd = f"strlen({t}) <> length({t}) OR ascii({t}) < 32 OR {t}[-1:] < ' '"
-    return f"CASE WHEN {odd} THEN trim({t}, {literal(_WHITESPACE)}) ELSE {t} END"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _date_parser(x: str, label: str, *, zoned: bool = False) -> str:
-    """SQL turning text ``x`` into a TIMESTAMP with io's date format ``label``."""
-    if label in ("YYYY-MM-DD", "YYYY/MM/DD"):
-        value = x if label == "YYYY-MM-DD" else f"replace({x}, '/', '-')"
-        if zoned:  # offsets are converted to UTC, as read_table does
-            return (
-                f"CASE WHEN regexp_matches({value}, '(Z|[+-]\\d{{2}}:?\\d{{2}})$') "
-                f"THEN timezone('UTC', TRY_CAST({value} AS TIMESTAMPTZ)) "
-                f"ELSE TRY_CAST({value} AS TIMESTAMP) END"
-            )
-        return f"TRY_CAST({value} AS TIMESTAMP)"
-    order = label[:2]  # DD or MM
-    sep = label[2]
-    day_month = "%d{0}%m{0}%Y" if order == "DD" else "%m{0}%d{0}%Y"
-    base = day_month.format(sep)
-    formats = [f"{base} %H:%M:%S.%f", f"{base} %H:%M:%S", f"{base} %H:%M", base]
-    formats += [f.replace(" ", "T", 1) for f in formats[:3]]
-    listed = "[" + ", ".join(literal(f) for f in formats) + "]"
-    return f"try_strptime({x}, {listed})"
+    def _parsers(self, spec: FeatureSpec) -> dict[str, Callable[[str], str]]:
+        """For each number and time column read as text: SQL reading a value from text."""
+        out: dict[str, Callable[[str], str]] = {}
+        if spec.time is not None:
+            out[spec.time] = time_parser(self.rules[spec.time])
+        for role in _NUMBER_ROLES:
+            col = getattr(spec, role)
+            if col is not None:
+                out[col] = number_parser(self.rules[col])
+        return out
 
 
 def can_stream(path: str | os.PathLike[str]) -> bool:
@@ -713,7 +576,7 @@ def _settle_dates(
             if name not in candidates:
                 candidates.append(name)
     counts = ", ".join(
-        f"count(*) FILTER (WHERE ({_date_parser('t', c)}) IS NOT NULL)" for c in candidates
+        f"count(*) FILTER (WHERE ({date_parser('t', c)}) IS NOT NULL)" for c in candidates
     )
     row = con.execute(
         f"SELECT count(t), {counts} FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)})"

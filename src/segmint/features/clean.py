@@ -83,6 +83,11 @@ def literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def _state(state: str) -> str:
+    """SQL of a line state as the ENUM of :data:`STATES`."""
+    return f"CAST({literal(state)} AS ENUM ({', '.join(literal(s) for s in STATES)}))"
+
+
 def _prefix_test(column: str, prefixes: tuple[str, ...]) -> str:
     """Case-insensitive prefix test (both cases spelt out: cheaper than ``upper``)."""
     if not prefixes:
@@ -152,9 +157,16 @@ class CleaningSQL:
                 "\x01" + "\x01".join(c.strip().upper() for c in spec.non_product_codes) + "\x01"
             )
             longest = max(len(c.strip().encode()) for c in spec.non_product_codes)
+            # a CASE: the search runs only for codes short enough, starting as one does
+            # (or with a character beyond ASCII, whose upper case may be anything)
+            codes = [c.strip() for c in spec.non_product_codes if c.strip()]
+            starts = sorted({ord(c[0].upper()) for c in codes} | {ord(c[0].lower()) for c in codes})
+            first = f"ascii(product) IN ({', '.join(map(str, starts)) or 'NULL'})"
             non_product = (
-                f"(strlen(product) <= {longest} AND "
-                f"contains({literal(joined)}, concat(chr(1), upper(product), chr(1))))"
+                f"(CASE WHEN strlen(product) <= {longest} "
+                f"AND ({first} OR ascii(product) > 127) "
+                f"THEN contains({literal(joined)}, concat(chr(1), upper(product), chr(1))) "
+                "ELSE FALSE END)"
             )
         else:
             non_product = "FALSE"
@@ -164,37 +176,38 @@ class CleaningSQL:
         else:
             zero, negative = "value = 0", "FALSE"
         cols = ", ".join((*CANONICAL, *checks))
-        states = ", ".join(literal(state) for state in STATES)
+        rules = [
+            ("ts IS NULL", "unparseable_time"),
+            (f"ts >= {self.future_cut}", "future_date"),
+            ("value IS NULL", "no_value"),
+            (non_product, "non_product"),
+            (adjust, "stock_adjustment"),
+            (zero, "zero_price"),
+            (negative, "negative_price"),
+            (self.is_return(), "return"),
+        ]
+        whens = "\n".join(f"WHEN {test} THEN {_state(state)}" for test, state in rules)
         return f"""
             CREATE OR REPLACE TABLE log_rows AS
             SELECT row_hash, {cols},
-                CAST(CASE
-                    WHEN ts IS NULL THEN 'unparseable_time'
-                    WHEN ts >= {self.future_cut} THEN 'future_date'
-                    WHEN value IS NULL THEN 'no_value'
-                    WHEN {non_product} THEN 'non_product'
-                    WHEN {adjust} THEN 'stock_adjustment'
-                    WHEN {zero} THEN 'zero_price'
-                    WHEN {negative} THEN 'negative_price'
-                    WHEN {self.is_return()} THEN 'return'
-                    ELSE 'purchase'
-                END AS ENUM ({states})) AS status
+                CASE {whens} ELSE {_state("purchase")} END AS status
             FROM src
         """
 
     def with_as_of(self) -> str:
         """The view of the classified lines with lines on or after the as-of date set
         aside (the rule comes right after the missing values, before the others)."""
-        states = ", ".join(literal(state) for state in STATES)
+        # the new state is cast to the same ENUM, so the others stay as they are (no
+        # round trip through text on every line)
         return f"""
             CREATE OR REPLACE TEMP VIEW dated AS
             SELECT * EXCLUDE (status),
-                CAST(CASE
+                CASE
                     WHEN ts >= {self.as_of}
                          AND status NOT IN ('unparseable_time', 'future_date', 'no_value')
-                    THEN 'after_as_of'
-                    ELSE CAST(status AS VARCHAR)
-                END AS ENUM ({states})) AS status
+                    THEN {_state("after_as_of")}
+                    ELSE status
+                END AS status
             FROM cls
         """
 
@@ -252,15 +265,15 @@ class CleaningSQL:
             absurd = f"abs(c.quantity) >= {float(threshold)!r}"
         else:
             absurd = "FALSE"
-        states = ", ".join(literal(state) for state in STATES)
         return f"""
             CREATE OR REPLACE TEMP VIEW final AS
             SELECT c.* EXCLUDE (status),
-                CAST(CASE
-                    WHEN v.row_hash IS NOT NULL THEN 'voided'
-                    WHEN c.status IN ('purchase', 'return') AND {absurd} THEN 'absurd_quantity'
-                    ELSE CAST(c.status AS VARCHAR)
-                END AS ENUM ({states})) AS state
+                CASE
+                    WHEN v.row_hash IS NOT NULL THEN {_state("voided")}
+                    WHEN c.status IN ('purchase', 'return') AND {absurd}
+                    THEN {_state("absurd_quantity")}
+                    ELSE c.status
+                END AS state
             FROM dated AS c
             LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
         """
