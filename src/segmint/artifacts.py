@@ -50,10 +50,9 @@ def _arrays_bytes(model: SegmentationModel) -> bytes:
     prep = model.preparation
     _, rule_arrays = _rule(model)
     extra = {f"{ASSIGNER_PREFIX}{name}": value for name, value in rule_arrays.items()}
-    np.savez(
-        buffer, centers=model.centers, center=prep.center, scale=prep.scale, weights=prep.weights,
-        **extra,
-    )  # fmt: skip
+    arrays = {"centers": model.centers, "center": prep.center, "scale": prep.scale,
+              "weights": prep.weights, **extra}  # fmt: skip
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     return buffer.getvalue()
 
 

@@ -176,20 +176,20 @@ class ScanSource:
             native = None if self.is_text(col) else self.native_types.get(col)
             select[name], checks = text_value(f"_c{index[col]}", self.rules[col], native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}
-        roles = [("time", spec.time, "ts", "bad")]
+        roles: list[tuple[str, str | None, str, str]] = [("time", spec.time, "ts", "bad")]
         roles += [(role, getattr(spec, role), role, "text") for role in _NUMBER_ROLES]
-        for role, col, name, kind in roles:
-            if col is None:
+        for role, number_col, name, kind in roles:
+            if number_col is None:
                 select[name] = "NULL::DOUBLE"
                 continue
-            i = index[col]
-            if self.is_text(col):
+            i = index[number_col]
+            if self.is_text(number_col):
                 select[name], flag = fast_or_slow(
-                    f"_f{i}", f"_r{i}", parsers[col], nan=role != "time"
+                    f"_f{i}", f"_r{i}", parsers[number_col], nan=role != "time"
                 )
                 flags[f"chk_{role}_{kind}"] = flag
                 continue
-            native = self.native_types.get(col, "VARCHAR")
+            native = self.native_types.get(number_col, "VARCHAR")
             reader = native_time if role == "time" else native_number
             select[name], checks = reader(f"_c{i}", native)
             flags |= {f"chk_{role}_{kind}": sql for kind, sql in checks}

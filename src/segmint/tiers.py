@@ -169,7 +169,13 @@ def fit_tiers(
     levels = sorted({str(g) for g in groups})
     positions = np.full(len(matrix), UNASSIGNED, dtype=np.int64)
     confidence = np.zeros(len(matrix))
-    centers, ids, tier_of, parts, offsets, sizes, tiers = [], [], [], [], [], [], []
+    centers: list[Any] = []
+    ids: list[Any] = []
+    tier_of: list[Any] = []
+    parts: list[Any] = []
+    offsets: list[Any] = []
+    sizes: list[Any] = []
+    tiers: list[Any] = []
     offset = 0
     for number, level in enumerate(levels, start=1):
         rows = groups == level

@@ -313,7 +313,7 @@ def _catalogue() -> _Catalogue:
             f"{_ADJECTIVES[p // len(nouns)]} {nouns[p % len(nouns)]}" for p in pairs.tolist()
         ]
     category = np.repeat(np.arange(n_cat), per_cat)
-    price = _MEDIAN_PRICE[category] * rng.lognormal(0.0, 0.55, size=n_products)
+    price: np.ndarray = _MEDIAN_PRICE[category] * rng.lognormal(0.0, 0.55, size=n_products)
     price = np.round(np.maximum(np.round(price * 20) / 20 - 0.01, 0.19), 2)  # 2.95, 4.19 ...
     popularity = rng.lognormal(0.0, 1.0, size=n_products)
     taste = popularity * price ** _PRICE_TILT[:, None] * _CATEGORY_TASTE[:, category]

@@ -81,7 +81,7 @@ class ColumnRoles:
         if kind not in ("customers", "transactions"):
             raise ValueError(f"unknown input kind {kind!r}")
         return cls(
-            kind=kind,
+            kind="customers" if kind == "customers" else "transactions",
             customer=None if data.get("customer") is None else str(data["customer"]),
             time=data.get("time"),
             amount=data.get("amount"),
@@ -218,7 +218,7 @@ def detect_roles(
                 f"{source}: --id column {customer!r} not found "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
-        customer_col = customer
+        customer_col: str | None = customer
     else:
         customer_col = _find_customer_column(frame)
     if customer_col is None:
