@@ -213,7 +213,9 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             if kind == "csv":
                 frame.to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
             elif kind == "parquet":
-                frame.to_parquet(handle, index=False)
+                # ids are distinct: a dictionary would only cost time (and fall back)
+                frame.to_parquet(handle, index=False, use_dictionary=[
+                    str(c) for c in frame.columns if c != "customer_id"])
             else:
                 handle.write(frame.to_json(orient="records", date_format="iso", date_unit="ns",
                                            force_ascii=False, lines=kind == "jsonl").encode())
@@ -618,10 +620,11 @@ def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
 # ----------------------------------------------------------------------------- other formats
 
 
-def _read_parquet(source: str, data: bytes) -> LoadedTable:
-    """Read Parquet; string columns get the typing rules, booleans become text."""
+def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> LoadedTable:
+    """Read Parquet (only the columns ``only`` when given); string columns get the typing
+    rules, booleans become text."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(data), columns=only)
     except Exception as exc:
         raise InputFileError(f"{source}: not a readable Parquet file ({_one_line(exc)})") from exc
     names = _clean_names(source, table.column_names)

@@ -90,13 +90,7 @@ def customer_table(
             table, ids, codes = table[keep], ids[keep], codes[keep]
     account["duplicate_rows_dropped"] = before - len(table)
     rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)[table.index]
-    excluded = pd.DataFrame(
-        {
-            "customer_id": pd.Series([""] * int(ids.isna().sum()), dtype="string"),
-            "reason": "no_customer_id",
-            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows[ids.isna()]],
-        }
-    )
+    excluded = rows_without_id(rows[ids.isna()].tolist(), id_col)
     account["rows_without_customer_id"] = int(ids.isna().sum())
     table = table.drop(columns=[id_col])
     table.insert(0, "customer_id", ids)
@@ -109,6 +103,17 @@ def customer_table(
         account["duplicate_id_examples"] = table.loc[duplicated, "customer_id"].head(10).tolist()
     table = table[~duplicated].reset_index(drop=True)
     return CustomerTable(table, excluded.reset_index(drop=True), account)
+
+
+def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
+    """The excluded-customers table of the data rows (1-based) with no id in ``id_col``."""
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([""] * len(rows), dtype="string"),
+            "reason": "no_customer_id",
+            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows],
+        }
+    )
 
 
 def _codes(ids: pd.Series) -> np.ndarray:

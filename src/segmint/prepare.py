@@ -32,6 +32,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from segmint.errors import DataError
 
@@ -248,19 +250,24 @@ def _boolean_value(value: object) -> float | None:
 def _apply_plan(plan: ColumnPlan, series: pd.Series) -> tuple[np.ndarray, str | None]:
     note = None
     if plan.kind == "categorical":
-        text = series.astype("string").str.strip()
-        text = text.fillna("missing").mask(text == "", "missing")
-        levels = list(plan.levels)
-        known = text.isin(levels)
+        # Arrow kernels (pandas' own for its text columns): strip, missing or blank ->
+        # "missing", then the position of each value among the levels (null: unseen).
+        text = pc.utf8_trim_whitespace(pa.chunked_array(pa.array(series.astype("string").array)))
+        text = pc.fill_null(pc.if_else(pc.equal(text, ""), "missing", text), "missing")
+        found = pc.index_in(text, value_set=pa.array(plan.levels, pa.string()))
+        position = found.to_numpy(zero_copy_only=False)
+        known = found.is_valid().to_numpy(zero_copy_only=False)
         unseen = int((~known).sum())
         if unseen and not plan.other:
             note = f"column {plan.name!r}: {unseen} values of unseen levels, encoded as no level"
-        if len(levels) == 2 and not plan.other:
-            return (text == levels[1]).to_numpy(dtype=float)[:, None], note
-        cols = [(text == level).to_numpy(dtype=float) for level in levels]
+        if len(plan.levels) == 2 and not plan.other:
+            return (known & (np.nan_to_num(position) == 1)).astype(float)[:, None], note
+        block = np.zeros((len(text), len(plan.levels) + int(plan.other)))
+        rows = np.flatnonzero(known)
+        block[rows, position[rows].astype(np.intp)] = 1.0
         if plan.other:
-            cols.append((~known).to_numpy(dtype=float))
-        return np.column_stack(cols), note
+            block[~known, -1] = 1.0
+        return block, note
     values, coerced = _as_numbers(series, plan)
     if coerced:
         note = f"column {plan.name!r}: {coerced} values are not numbers; treated as missing"

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from segmint.artifacts import load_model, save_model
+from segmint.batch import assign_parquet
 from segmint.errors import ModelError, UsageError
 from segmint.featurize import (
     FitInput,
@@ -285,11 +286,18 @@ def assign_file(
         progress("assigning")
         assignment, _ = assign_log(model, data, as_of=as_of, ids=ids)
     else:
-        loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
-        if ids is not None and ids.hash_ids and model.roles.customer is not None:
-            loaded = pseudonymise_loaded(loaded, ids, roles=model.roles).loaded
-        progress("assigning")
-        assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
+        hashing = ids is not None and ids.hash_ids and model.roles.customer is not None
+        fast = None
+        if not isinstance(data, LoadedTable) and sheet is None and not hashing:
+            fast = assign_parquet(model, data)  # a Parquet customer table: the columns used
+        if fast is not None:
+            assignment = fast
+        else:
+            loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
+            if ids is not None and hashing:
+                loaded = pseudonymise_loaded(loaded, ids, roles=model.roles).loaded
+            progress("assigning")
+            assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
     if out is None:
         return AssignRun(model, assignment, None, None)
     target = Path(out)
