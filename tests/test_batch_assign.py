@@ -298,3 +298,42 @@ def test_categorical_encoding_matches_pandas(
     expected, expected_note = _pandas_categorical(plan, series)
     assert note == expected_note
     np.testing.assert_array_equal(block, expected)
+
+
+def test_api_batch_uses_the_serving_model_and_its_renames(tmp_path: Path) -> None:
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from segmint.io import LoadedTable
+    from segmint.store import Workspace, fit_workspace
+    from segmint.web import create_app
+    from segmint.web.settings import Settings
+
+    train = _customers(300, 0, dirty=False)
+    fit_workspace(tmp_path / "ws", LoadedTable(train, "customers.csv", "csv", {}), k=3)
+    workspace = Workspace(tmp_path / "ws")
+    model = workspace.load_model(workspace.state().champion or "")
+    frame = _dirty().iloc[:2000]
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    (tmp_path / "batch.parquet").write_bytes(buffer.getvalue())
+    expected = general(model, tmp_path / "batch.parquet").assignments
+    first = int(expected["segment"].iloc[0])
+    with TestClient(create_app(Settings(workspace=tmp_path / "ws"))) as client:
+        renamed = client.patch(f"/api/v1/segments/{first}", json={"name": "Our best"})
+        assert renamed.status_code == 200, renamed.text
+        expected["segment_name"] = expected["segment_name"].where(
+            expected["segment"] != first, "Our best"
+        )
+        parquet = client.post(
+            "/api/v1/assign/batch", files={"file": ("new.parquet", buffer.getvalue())}
+        )
+        assert parquet.status_code == 200, parquet.text
+        pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(parquet.content)), expected)
+        csv = client.post(
+            "/api/v1/assign/batch", files={"file": ("new.csv", frame.to_csv(index=False))}
+        )
+        labels = pd.read_csv(io.BytesIO(csv.content), dtype={"customer_id": "string"})
+        assert labels["segment_name"].tolist() == expected["segment_name"].tolist()
+        assert csv.headers["x-segmint-labelled"] == "2000"

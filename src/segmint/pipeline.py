@@ -24,7 +24,13 @@ import pandas as pd
 import pyarrow as pa
 
 from segmint._version import __version__
-from segmint.algorithms.base import UNASSIGNED, Assigner, CentroidAssigner, assigner_document
+from segmint.algorithms.base import (
+    UNASSIGNED,
+    Assigner,
+    CentroidAssigner,
+    assigner_document,
+    single_thread,
+)
 from segmint.errors import DataError, UsageError
 from segmint.features.rfm import transaction_features
 from segmint.features.spec import FeatureSpec
@@ -39,6 +45,7 @@ from segmint.profile import SegmentProfile, profile_frame, profiles_table, segme
 SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
+BATCH_ROWS = 10_000  # from this many rows, labelling runs BLAS on one thread
 
 
 @dataclass(frozen=True)
@@ -237,13 +244,27 @@ class SegmentationModel:
         of each row for a model fitted ``within`` a column)."""
         rule = self.assigner if self.assigner is not None else CentroidAssigner(self.centers)
         column = getattr(rule, "column", None)
+        tiers = None
         if column is not None:
             from segmint.tiers import tier_values
 
             if customers is None or column not in customers.columns:
                 raise DataError(f"column {column!r} (the tiers of the model) not found")
-            return rule.predict_groups(matrix, tier_values(customers[column]))  # type: ignore[attr-defined]
-        return rule.predict(matrix)
+            tiers = tier_values(customers[column])
+        if len(matrix) < BATCH_ROWS:  # a few customers: no thread-pool switch per request
+            return self._predict(rule, matrix, tiers)
+        # Labelling multiplies small blocks: BLAS threads only wait on each other (many
+        # times slower on a busy machine), and one thread gives the same numbers.
+        with single_thread():
+            return self._predict(rule, matrix, tiers)
+
+    @staticmethod
+    def _predict(
+        rule: Assigner, matrix: np.ndarray, tiers: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if tiers is None:
+            return rule.predict(matrix)
+        return rule.predict_groups(matrix, tiers)  # type: ignore[attr-defined]
 
     def fingerprint(self) -> str:
         """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""
