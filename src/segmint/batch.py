@@ -6,14 +6,16 @@ faster on large files:
 
 * only the id column and the model's feature columns are read, typed by the same rules as
   any read (:mod:`segmint.io`; text columns stay Arrow-backed);
-* the ids are checked for repeats once, with Arrow; without repeats (the usual batch) no
-  row is compared whole and nothing is copied: at most one row has no id, and it is
-  listed as excluded exactly as :func:`segmint.pipeline.customer_table` lists it;
-* a file that repeats ids is read whole and goes through
-  :meth:`~segmint.pipeline.SegmentationModel.assign` (the whole-row comparison of repeated
-  rows needs every column);
 * the features are prepared and labelled by the model's own
-  :meth:`~segmint.pipeline.SegmentationModel.label_customers`.
+  :meth:`~segmint.pipeline.SegmentationModel.label_customers`, while another thread checks
+  the ids for repeats (a 64-bit hash of each id from Arrow's buffers; ids sharing a hash
+  are compared as text);
+* without repeats (the usual batch) no row is compared whole and nothing is copied: at
+  most one row has no id, listed as excluded exactly as
+  :func:`segmint.pipeline.customer_table` lists it;
+* a file that repeats ids (or lacks two or more) is read whole and goes through
+  :meth:`~segmint.pipeline.SegmentationModel.assign`: the whole-row comparison of
+  repeated rows needs every column.
 
 It returns ``None`` when it does not apply (not a ``.parquet`` / ``.pq`` file, a
 transaction-log model, a file it cannot read, columns the model needs missing): the caller
@@ -23,6 +25,7 @@ then takes the general path, which also reports what is wrong with the file.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -85,18 +88,22 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
     raw = dict(zip(names, raw_names, strict=True))
     read = list(dict.fromkeys([*([id_col] if id_col else []), *(c for c in wanted if c in raw)]))
     try:
-        frame = _read_parquet(source, data, [raw[c] for c in read]).frame
+        loaded = _read_parquet(source, data, [raw[c] for c in read])
     except MemoryError:
         raise
     except Exception:
         return None
-    n = len(frame)
-    ids = normalise_ids(frame[id_col] if id_col else pd.Series(np.arange(1, n + 1)))
+    frame, n = loaded.frame, len(loaded.frame)
+    if id_col is None:
+        ids = normalise_ids(pd.Series(np.arange(1, n + 1)))
+    elif loaded.details["column_types"][id_col] == "text":
+        ids = frame[id_col].astype("string")  # typed text is stripped, blanks missing already
+    else:
+        ids = normalise_ids(frame[id_col])
     known = ids.notna().to_numpy()
     without = n - int(known.sum())
-    if id_col is not None and (without > 1 or _repeats(ids[known] if without else ids)):
-        full = _read_parquet(source, data).frame
-        return model.assign(full, source=source)
+    if id_col is not None and without > 1:  # missing ids repeat: rows are compared whole
+        return model.assign(_read_parquet(source, data).frame, source=source)
     account: dict[str, object] = {"rows_read": n}
     if id_col is None:
         account["customer_id"] = ROW_NUMBER_NOTE
@@ -105,11 +112,16 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
     )
     excluded = rows_without_id((np.flatnonzero(~known) + 1).tolist(), str(id_col))
     customers = pd.DataFrame(
-        {"customer_id": ids, **{c: frame[c] for c in wanted if c in frame.columns}}
+        {"customer_id": ids, **{c: frame[c] for c in wanted if c in frame.columns}}, copy=False
     )
     if without:
         customers = customers[known].reset_index(drop=True)
-    assignments, notes = model.label_customers(customers)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the ids are checked while the customers are labelled (labels unused if ids repeat)
+        repeats = pool.submit(_repeats, customers["customer_id"]) if id_col else None
+        assignments, notes = model.label_customers(customers)
+        if repeats is not None and repeats.result():
+            return model.assign(_read_parquet(source, data).frame, source=source)
     return Assignment(assignments, excluded, notes, account)
 
 

@@ -511,9 +511,10 @@ def _parse_dates(column: pa.ChunkedArray, values: pa.ChunkedArray) -> tuple[np.n
 def _type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> _Typed:
     """Apply the typing rules to a column of strings (nulls are missing)."""
     column = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-    column = pc.if_else(pc.is_in(column, value_set=_NA_SET), pa.scalar(None, pa.string()),
-                        column)
-    values = pc.drop_null(column)
+    spelled = pc.is_in(column, value_set=_NA_SET)
+    if pc.any(spelled).as_py():  # copies of a million strings only when something changes
+        column = pc.if_else(spelled, pa.scalar(None, pa.string()), column)
+    values = pc.drop_null(column) if column.null_count else column
     if len(values) == 0:
         return _Typed(column.to_pandas(), "empty")
     comma = decimal_comma and _all(values, _DECIMAL_COMMA) and _any(values, ",")
@@ -614,7 +615,7 @@ def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
             facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
                                           "first_value": value}
     details.update(facts)
-    return LoadedTable(pd.DataFrame(out), source, fmt, details)
+    return LoadedTable(pd.DataFrame(out, copy=False), source, fmt, details)  # no block copy
 
 
 # ----------------------------------------------------------------------------- other formats

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
 
 MISSING_INDICATOR_SHARE = 0.05
@@ -43,6 +44,7 @@ SKEW_THRESHOLD = 1.0
 FENCE_IQR = 3.0
 CORRELATION_LIMIT = 0.95
 MAX_LEVELS = 15
+PARALLEL_ROWS = 100_000  # from this many customers, columns are encoded in parallel
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -174,14 +176,15 @@ class Preparation:
         notes: list[str] = []
         # Filled block by block and scaled in place: no copies of a million-row matrix.
         matrix = np.empty((len(frame), len(self.columns)))
+        pairs = [(plan, _column(frame, plan.name)) for plan in self.plans]
+        if len(frame) >= PARALLEL_ROWS:  # columns are independent: one thread per core
+            encoded = parallel_map(lambda pair: _apply_plan(*pair), pairs)
+        else:
+            encoded = [_apply_plan(plan, series) for plan, series in pairs]
         at = 0
-        for plan in self.plans:
-            if plan.name in frame.columns:
-                series = frame[plan.name]
-            else:
+        for plan, (block, note) in zip(self.plans, encoded, strict=True):
+            if plan.name not in frame.columns:
                 notes.append(f"column {plan.name!r} is missing; treated as missing values")
-                series = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-            block, note = _apply_plan(plan, series)
             if note:
                 notes.append(note)
             matrix[:, at : at + block.shape[1]] = block
@@ -215,6 +218,13 @@ class Preparation:
             decisions=list(data.get("decisions", [])),
             described=tuple(ColumnPlan.from_dict(p) for p in data.get("described", [])),
         )
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of ``frame``; all missing when the frame has none of that name."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype="object")
 
 
 def _as_numbers(series: pd.Series, plan: ColumnPlan) -> tuple[np.ndarray, int]:
