@@ -141,6 +141,7 @@ def _repeats(ids: pd.Series) -> bool:
     return len(pc.unique(candidates)) < len(candidates)
 
 
+_HASH_BLOCK = 65_536
 _PRIME = np.uint64(0x100000001B3)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _BYTE_MASKS = np.array([0, *((1 << (8 * r)) - 1 for r in range(1, 8)), 2**64 - 1], dtype=np.uint64)
@@ -149,21 +150,25 @@ _BYTE_MASKS = np.array([0, *((1 << (8 * r)) - 1 for r in range(1, 8)), 2**64 - 1
 def _hashes(text: pa.Array) -> np.ndarray:
     """A 64-bit hash of every string of a null-free Arrow string array, from its buffers:
     the length, then each 8-byte word in turn (xor, multiply), without a Python string
-    per value (Arrow's own hashing of a million ids is several times slower)."""
+    per value (Arrow's own hashing of a million ids is several times slower); in blocks
+    of rows, so that the temporary arrays stay small."""
     _, offset_buffer, data_buffer = text.buffers()
     wide = pa.types.is_large_string(text.type)
     offsets = np.frombuffer(offset_buffer, dtype=np.int64 if wide else np.int32)
-    offsets = offsets[text.offset : text.offset + len(text) + 1].astype(np.int64)
-    lengths = np.diff(offsets)
-    size = int(offsets[-1] - offsets[0])
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    first, size = int(offsets[0]), int(offsets[-1] - offsets[0])
     padded = np.zeros(size + 8, dtype=np.uint8)  # a word may be read from any byte
     if size:
-        padded[:size] = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        padded[:size] = np.frombuffer(data_buffer, dtype=np.uint8)[first : first + size]
     words = np.ndarray(shape=(size + 1,), dtype="<u8", buffer=padded, strides=(1,))
-    starts = offsets[:-1] - offsets[0]
-    hashes = lengths.astype(np.uint64) * _GOLDEN
-    for k in range(-(-int(lengths.max(initial=0)) // 8)):
-        left = lengths - 8 * k
-        word = words[np.minimum(starts + 8 * k, size)] & _BYTE_MASKS[np.clip(left, 0, 8)]
-        hashes = np.where(left > 0, (hashes ^ word) * _PRIME, hashes)
+    hashes = np.empty(len(text), dtype=np.uint64)
+    for at in range(0, len(text), _HASH_BLOCK):
+        bounds = offsets[at : at + _HASH_BLOCK + 1].astype(np.int64) - first
+        starts, lengths = bounds[:-1], np.diff(bounds)
+        block = lengths.astype(np.uint64) * _GOLDEN
+        for k in range(-(-int(lengths.max(initial=0)) // 8)):
+            left = lengths - 8 * k
+            word = words[np.minimum(starts + 8 * k, size)] & _BYTE_MASKS[np.clip(left, 0, 8)]
+            block = np.where(left > 0, (block ^ word) * _PRIME, block)
+        hashes[at : at + len(block)] = block
     return hashes

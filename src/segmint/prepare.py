@@ -282,13 +282,19 @@ def _apply_plan(plan: ColumnPlan, series: pd.Series) -> tuple[np.ndarray, str | 
     if coerced:
         note = f"column {plan.name!r}: {coerced} values are not numbers; treated as missing"
     missing = np.isnan(values)
-    filled = np.where(missing, plan.impute if plan.impute is not None else 0.0, values)
+    # The values are this call's own: changed in place, no copies of a million-row column.
+    filled = values if values.flags.writeable else values.copy()
+    filled[missing] = plan.impute if plan.impute is not None else 0.0
     if plan.log:
-        filled = np.sign(filled) * np.log1p(np.abs(filled))
+        sign = np.sign(filled)
+        np.log1p(np.abs(filled, out=filled), out=filled)
+        filled *= sign
     if plan.clip is not None:
-        filled = np.clip(filled, plan.clip[0], plan.clip[1])
+        np.clip(filled, plan.clip[0], plan.clip[1], out=filled)
     if plan.indicator:
-        return np.column_stack([filled, missing.astype(float)]), note
+        block = np.empty((len(filled), 2))
+        block[:, 0], block[:, 1] = filled, missing
+        return block, note
     return filled[:, None], note
 
 
