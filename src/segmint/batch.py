@@ -36,10 +36,9 @@ import pyarrow.parquet as pq
 
 from segmint.features.roles import normalise_ids
 from segmint.io import _clean_names, _read_parquet
-from segmint.pipeline import Assignment, SegmentationModel, rows_without_id
+from segmint.pipeline import ROW_NUMBER_ID, Assignment, SegmentationModel, rows_without_id
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-ROW_NUMBER_NOTE = "row number (the data has no customer id column)"
 
 
 def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> Assignment | None:
@@ -106,7 +105,7 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
         return model.assign(_read_parquet(source, data).frame, source=source)
     account: dict[str, object] = {"rows_read": n}
     if id_col is None:
-        account["customer_id"] = ROW_NUMBER_NOTE
+        account["customer_id"] = ROW_NUMBER_ID
     account.update(
         duplicate_rows_dropped=0, rows_without_customer_id=without, duplicate_id_rows_dropped=0
     )

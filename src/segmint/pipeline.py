@@ -46,6 +46,7 @@ SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
 BATCH_ROWS = 10_000  # from this many rows, labelling runs BLAS on one thread
+ROW_NUMBER_ID = "row number (the data has no customer id column)"
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def customer_table(
         while id_col in table.columns:
             id_col = f"_{id_col}"
         table[id_col] = np.arange(1, len(table) + 1)
-        account["customer_id"] = "row number (the data has no customer id column)"
+        account["customer_id"] = ROW_NUMBER_ID
     before = len(table)
     ids = normalise_ids(table[id_col])
     codes = _codes(ids)  # ids hashed once: equal ids, equal codes
