@@ -3,7 +3,10 @@
 1. Single-customer assignment: ``wrk`` (Debian package) POSTs ``/api/v1/assign`` for 15 s
    with 8 connections to one Uvicorn process; target p99 < 10 ms and >= 1,000 req/s.
 2. Batch assignment of 1,000,000 customers from Parquet through ``/api/v1/assign/batch``,
-   against DuckDB alone reading the same file (same run); target within 3x.
+   against DuckDB alone reading the same file (same run, three rounds alternating, the
+   ratio of the medians; the first request's ratio is reported too); target within 3x.
+   Also timed: ``assign_file`` in this process (what ``segmint assign`` runs) and the
+   ``segmint assign`` command itself, whose Python start and imports take seconds alone.
 3. A fit job on Online Retail started from the API, against ``segmint fit`` with the same
    workspace options from the command line (same run); target no slower than CLI + 10%.
 
@@ -37,6 +40,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SHARED = Path(os.environ.get("SEGMINT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PY = sys.executable
 SEGMINT = str(Path(PY).with_name("segmint"))
+BATCH_ROUNDS = 3
 
 
 def customers(n: int, seed: int = 0) -> pd.DataFrame:
@@ -139,35 +143,63 @@ def _ms(text: str) -> float:
 
 def bench_batch(work: Path, n: int = 1_000_000) -> dict[str, Any]:
     from segmint.io import LoadedTable
+    from segmint.runner import assign_file
     from segmint.store import fit_workspace
 
     ws = work / "ws-batch"
     fit_workspace(ws, LoadedTable(customers(5000), "customers", "csv", {}), k=3)
     data = work / "customers-1m.parquet"
     customers(n, seed=1).to_parquet(data, index=False)
-    t0 = time.perf_counter()
-    rows = duckdb.sql(f"SELECT * FROM read_parquet('{data}')").df()
-    duckdb_seconds = time.perf_counter() - t0
-    assert len(rows) == n
+
+    def duckdb_read() -> float:
+        t0 = time.perf_counter()
+        rows = duckdb.sql(f"SELECT * FROM read_parquet('{data}')").df()
+        assert len(rows) == n
+        return time.perf_counter() - t0
+
+    # Three rounds, each a DuckDB read then the same file through the API of one running
+    # server (the first request is the server's first: its memory is touched for the first
+    # time). The ratio is of the medians; every figure is kept.
+    duckdb_seconds, api_seconds = [], []
     server = Server(ws)
     try:
         with httpx.Client(base_url=server.url, timeout=600) as client:
-            t0 = time.perf_counter()
-            with data.open("rb") as handle:
-                response = client.post("/api/v1/assign/batch",
-                                       files={"file": ("customers.parquet", handle)})  # fmt: skip
-            api_seconds = time.perf_counter() - t0
+            for _ in range(BATCH_ROUNDS):
+                duckdb_seconds.append(duckdb_read())
+                t0 = time.perf_counter()
+                with data.open("rb") as handle:
+                    files = {"file": ("customers.parquet", handle)}
+                    response = client.post("/api/v1/assign/batch", files=files)
+                api_seconds.append(time.perf_counter() - t0)
+                assert response.status_code == 200, response.text
     finally:
         server.stop()
-    assert response.status_code == 200, response.text
     out = work / "labels.parquet"
     out.write_bytes(response.content)
     labelled = len(pd.read_parquet(out, columns=["segment"]))
     assert labelled + int(response.headers["x-segmint-excluded"]) == n
-    ratio = api_seconds / duckdb_seconds
+    # What `segmint assign` runs, in this process; and the command itself (its own Python
+    # start and imports included).
+    assign_seconds = []
+    for _ in range(BATCH_ROUNDS):
+        t0 = time.perf_counter()
+        run = assign_file(ws, data, out=work / "labels-assign.parquet")
+        assign_seconds.append(time.perf_counter() - t0)
+    assert len(run.assignment.assignments) == labelled
+    t0 = time.perf_counter()
+    command = [SEGMINT, "assign", str(ws), str(data), "--out", str(work / "labels-cli.parquet")]
+    subprocess.run(command, check=True, capture_output=True)
+    cli_seconds = time.perf_counter() - t0
+    duck = float(np.median(duckdb_seconds))
+    ratio = float(np.median(api_seconds)) / duck
     return {"customers": n, "file_mb": round(data.stat().st_size / 1e6, 1),
-            "duckdb_read_seconds": round(duckdb_seconds, 3), "api_seconds": round(api_seconds, 3),
-            "ratio": round(ratio, 2), "target_ratio_at_most": 3, "met": ratio <= 3}  # fmt: skip
+            "duckdb_read_seconds": [round(x, 3) for x in duckdb_seconds],
+            "api_seconds": [round(x, 3) for x in api_seconds],
+            "ratio": round(ratio, 2), "target_ratio_at_most": 3, "met": ratio <= 3,
+            "first_request_ratio": round(api_seconds[0] / duckdb_seconds[0], 2),
+            "assign_file_seconds": [round(x, 3) for x in assign_seconds],
+            "assign_file_ratio": round(float(np.median(assign_seconds)) / duck, 2),
+            "segmint_assign_command_seconds": round(cli_seconds, 3)}  # fmt: skip
 
 
 def bench_fit(work: Path) -> dict[str, Any]:

@@ -213,7 +213,9 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
             if kind == "csv":
                 frame.to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
             elif kind == "parquet":
-                frame.to_parquet(handle, index=False)
+                # ids are distinct: a dictionary would only cost time (and fall back)
+                frame.to_parquet(handle, index=False, use_dictionary=[
+                    str(c) for c in frame.columns if c != "customer_id"])
             else:
                 handle.write(frame.to_json(orient="records", date_format="iso", date_unit="ns",
                                            force_ascii=False, lines=kind == "jsonl").encode())
@@ -509,9 +511,10 @@ def _parse_dates(column: pa.ChunkedArray, values: pa.ChunkedArray) -> tuple[np.n
 def _type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> _Typed:
     """Apply the typing rules to a column of strings (nulls are missing)."""
     column = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-    column = pc.if_else(pc.is_in(column, value_set=_NA_SET), pa.scalar(None, pa.string()),
-                        column)
-    values = pc.drop_null(column)
+    spelled = pc.is_in(column, value_set=_NA_SET)
+    if pc.any(spelled).as_py():  # copies of a million strings only when something changes
+        column = pc.if_else(spelled, pa.scalar(None, pa.string()), column)
+    values = pc.drop_null(column) if column.null_count else column
     if len(values) == 0:
         return _Typed(column.to_pandas(), "empty")
     comma = decimal_comma and _all(values, _DECIMAL_COMMA) and _any(values, ",")
@@ -612,16 +615,17 @@ def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
             facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
                                           "first_value": value}
     details.update(facts)
-    return LoadedTable(pd.DataFrame(out), source, fmt, details)
+    return LoadedTable(pd.DataFrame(out, copy=False), source, fmt, details)  # no block copy
 
 
 # ----------------------------------------------------------------------------- other formats
 
 
-def _read_parquet(source: str, data: bytes) -> LoadedTable:
-    """Read Parquet; string columns get the typing rules, booleans become text."""
+def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> LoadedTable:
+    """Read Parquet (only the columns ``only`` when given); string columns get the typing
+    rules, booleans become text."""
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(data), columns=only)
     except Exception as exc:
         raise InputFileError(f"{source}: not a readable Parquet file ({_one_line(exc)})") from exc
     names = _clean_names(source, table.column_names)

@@ -26,7 +26,13 @@ import pandas as pd
 import pyarrow as pa
 
 from segmint._version import __version__
-from segmint.algorithms.base import UNASSIGNED, Assigner, CentroidAssigner, assigner_document
+from segmint.algorithms.base import (
+    UNASSIGNED,
+    Assigner,
+    CentroidAssigner,
+    assigner_document,
+    single_thread,
+)
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import QUALITY_COLUMNS
 from segmint.features.rfm import transaction_features
@@ -42,6 +48,8 @@ from segmint.profile import SegmentProfile, profile_frame, profiles_table, segme
 SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
+BATCH_ROWS = 10_000  # from this many rows, labelling runs BLAS on one thread
+ROW_NUMBER_ID = "row number (the data has no customer id column)"
 
 
 def with_quality(assignments: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +98,7 @@ def customer_table(
         while id_col in table.columns:
             id_col = f"_{id_col}"
         table[id_col] = np.arange(1, len(table) + 1)
-        account["customer_id"] = "row number (the data has no customer id column)"
+        account["customer_id"] = ROW_NUMBER_ID
     before = len(table)
     ids = normalise_ids(table[id_col])
     codes = _codes(ids)  # ids hashed once: equal ids, equal codes
@@ -104,13 +112,7 @@ def customer_table(
             table, ids, codes = table[keep], ids[keep], codes[keep]
     account["duplicate_rows_dropped"] = before - len(table)
     rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)[table.index]
-    excluded = pd.DataFrame(
-        {
-            "customer_id": pd.Series([""] * int(ids.isna().sum()), dtype="string"),
-            "reason": "no_customer_id",
-            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows[ids.isna()]],
-        }
-    )
+    excluded = rows_without_id(rows[ids.isna()].tolist(), id_col)
     account["rows_without_customer_id"] = int(ids.isna().sum())
     table = table.drop(columns=[id_col])
     table.insert(0, "customer_id", ids)
@@ -123,6 +125,17 @@ def customer_table(
         account["duplicate_id_examples"] = table.loc[duplicated, "customer_id"].head(10).tolist()
     table = table[~duplicated].reset_index(drop=True)
     return CustomerTable(table, excluded.reset_index(drop=True), account)
+
+
+def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
+    """The excluded-customers table of the data rows (1-based) with no id in ``id_col``."""
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([""] * len(rows), dtype="string"),
+            "reason": "no_customer_id",
+            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows],
+        }
+    )
 
 
 def _codes(ids: pd.Series) -> np.ndarray:
@@ -236,7 +249,8 @@ class SegmentationModel:
                 "segment": labels,
                 "segment_name": named.to_pandas().array,
                 "confidence": np.round(confidence, 6),
-            }
+            },
+            copy=False,  # fresh arrays: no block copy of a million rows
         )
         return assignments, notes
 
@@ -248,13 +262,27 @@ class SegmentationModel:
         of each row for a model fitted ``within`` a column)."""
         rule = self.assigner if self.assigner is not None else CentroidAssigner(self.centers)
         column = getattr(rule, "column", None)
+        tiers = None
         if column is not None:
             from segmint.tiers import tier_values
 
             if customers is None or column not in customers.columns:
                 raise DataError(f"column {column!r} (the tiers of the model) not found")
-            return rule.predict_groups(matrix, tier_values(customers[column]))  # type: ignore[attr-defined]
-        return rule.predict(matrix)
+            tiers = tier_values(customers[column])
+        if len(matrix) < BATCH_ROWS:  # a few customers: no thread-pool switch per request
+            return self._predict(rule, matrix, tiers)
+        # Labelling multiplies small blocks: BLAS threads only wait on each other (many
+        # times slower on a busy machine), and one thread gives the same numbers.
+        with single_thread():
+            return self._predict(rule, matrix, tiers)
+
+    @staticmethod
+    def _predict(
+        rule: Assigner, matrix: np.ndarray, tiers: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if tiers is None:
+            return rule.predict(matrix)
+        return rule.predict_groups(matrix, tiers)  # type: ignore[attr-defined]
 
     def fingerprint(self) -> str:
         """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""

@@ -32,7 +32,10 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
 
 MISSING_INDICATOR_SHARE = 0.05
@@ -42,6 +45,7 @@ FENCE_IQR = 3.0
 CORRELATION_LIMIT = 0.95
 MAX_LEVELS = 15
 BOUND = 1e100  # prepared values are held within +/- BOUND so squared distances stay finite
+PARALLEL_ROWS = 100_000  # from this many customers, columns are encoded in parallel
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
@@ -173,14 +177,15 @@ class Preparation:
         notes: list[str] = []
         # Filled block by block and scaled in place: no copies of a million-row matrix.
         matrix = np.empty((len(frame), len(self.columns)))
+        pairs = [(plan, _column(frame, plan.name)) for plan in self.plans]
+        if len(frame) >= PARALLEL_ROWS:  # columns are independent: one thread per core
+            encoded = parallel_map(lambda pair: _apply_plan(*pair), pairs)
+        else:
+            encoded = [_apply_plan(plan, series) for plan, series in pairs]
         at = 0
-        for plan in self.plans:
-            if plan.name in frame.columns:
-                series = frame[plan.name]
-            else:
+        for plan, (block, note) in zip(self.plans, encoded, strict=True):
+            if plan.name not in frame.columns:
                 notes.append(f"column {plan.name!r} is missing; treated as missing values")
-                series = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-            block, note = _apply_plan(plan, series)
             if note:
                 notes.append(note)
             matrix[:, at : at + block.shape[1]] = block
@@ -217,6 +222,13 @@ class Preparation:
         )
 
 
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of ``frame``; all missing when the frame has none of that name."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([None] * len(frame), index=frame.index, dtype="object")
+
+
 def _as_numbers(series: pd.Series, plan: ColumnPlan) -> tuple[np.ndarray, int]:
     """Numeric values of a column for a numeric/datetime/boolean plan, and how many were coerced."""
     if plan.kind == "datetime":
@@ -250,30 +262,41 @@ def _boolean_value(value: object) -> float | None:
 def _apply_plan(plan: ColumnPlan, series: pd.Series) -> tuple[np.ndarray, str | None]:
     note = None
     if plan.kind == "categorical":
-        text = series.astype("string").str.strip()
-        text = text.fillna("missing").mask(text == "", "missing")
-        levels = list(plan.levels)
-        known = text.isin(levels)
+        # Arrow kernels (pandas' own for its text columns): strip, missing or blank ->
+        # "missing", then the position of each value among the levels (null: unseen).
+        text = pc.utf8_trim_whitespace(pa.chunked_array(pa.array(series.astype("string").array)))
+        text = pc.fill_null(pc.if_else(pc.equal(text, ""), "missing", text), "missing")
+        found = pc.index_in(text, value_set=pa.array(plan.levels, pa.string()))
+        position = found.to_numpy(zero_copy_only=False)
+        known = found.is_valid().to_numpy(zero_copy_only=False)
         unseen = int((~known).sum())
         if unseen and not plan.other:
             note = f"column {plan.name!r}: {unseen} values of unseen levels, encoded as no level"
-        if len(levels) == 2 and not plan.other:
-            return (text == levels[1]).to_numpy(dtype=float)[:, None], note
-        cols = [(text == level).to_numpy(dtype=float) for level in levels]
+        if len(plan.levels) == 2 and not plan.other:
+            return (known & (np.nan_to_num(position) == 1)).astype(float)[:, None], note
+        block = np.zeros((len(text), len(plan.levels) + int(plan.other)))
+        rows = np.flatnonzero(known)
+        block[rows, position[rows].astype(np.intp)] = 1.0
         if plan.other:
-            cols.append((~known).to_numpy(dtype=float))
-        return np.column_stack(cols), note
+            block[~known, -1] = 1.0
+        return block, note
     values, coerced = _as_numbers(series, plan)
     if coerced:
         note = f"column {plan.name!r}: {coerced} values are not numbers; treated as missing"
     missing = np.isnan(values)
-    filled = np.where(missing, plan.impute if plan.impute is not None else 0.0, values)
+    # The values are this call's own: changed in place, no copies of a million-row column.
+    filled = values if values.flags.writeable else values.copy()
+    filled[missing] = plan.impute if plan.impute is not None else 0.0
     if plan.log:
-        filled = np.sign(filled) * np.log1p(np.abs(filled))
+        sign = np.sign(filled)
+        np.log1p(np.abs(filled, out=filled), out=filled)
+        filled *= sign
     if plan.clip is not None:
-        filled = np.clip(filled, plan.clip[0], plan.clip[1])
+        np.clip(filled, plan.clip[0], plan.clip[1], out=filled)
     if plan.indicator:
-        return np.column_stack([filled, missing.astype(float)]), note
+        block = np.empty((len(filled), 2))
+        block[:, 0], block[:, 1] = filled, missing
+        return block, note
     return filled[:, None], note
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +21,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from segmint.artifacts import load_model, save_model
+from segmint.batch import assign_parquet
 from segmint.errors import ModelError, UsageError
 from segmint.featurize import (
     FitInput,
@@ -284,7 +285,7 @@ class AssignRun:
 
 
 def assign_file(
-    model_dir: str | os.PathLike[str],
+    model_dir: str | os.PathLike[str] | SegmentationModel,
     data: str | os.PathLike[str] | LoadedTable,
     *,
     out: str | os.PathLike[str] | None = None,
@@ -292,6 +293,7 @@ def assign_file(
     as_of: str | None = None,
     progress: Progress = _noop,
     ids: IdPolicy | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> AssignRun:
     """Label the customers in ``data`` with a saved model.
 
@@ -299,21 +301,37 @@ def assign_file(
     customers beside it as ``<stem>.excluded.csv``; without, nothing is written and the
     caller prints the result.  A transaction log in CSV/TSV/Parquet is streamed, its
     features recomputed with the model's feature spec.  ``ids`` pseudonymises the ids
-    (with the fit's salt, the pseudonyms match the fit's).
+    (with the fit's salt, the pseudonyms match the fit's).  ``model_dir`` may also be a
+    model already loaded (a service's serving model); ``names`` replace the names of those
+    segments (a workspace's renames).
     """
     progress("loading model")
-    _check_workspace_salt(model_dir, ids)
-    model = load_model(resolve_model_dir(model_dir))
+    if isinstance(model_dir, SegmentationModel):
+        model = model_dir
+    else:
+        _check_workspace_salt(model_dir, ids)
+        model = load_model(resolve_model_dir(model_dir))
     progress("reading data")
     if not isinstance(data, LoadedTable) and sheet is None and streamable(data, model):
         progress("assigning")
         assignment, _ = assign_log(model, data, as_of=as_of, ids=ids)
     else:
-        loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
-        if ids is not None and ids.hash_ids and model.roles.customer is not None:
-            loaded = pseudonymise_loaded(loaded, ids, roles=model.roles).loaded
-        progress("assigning")
-        assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
+        hashing = ids is not None and ids.hash_ids and model.roles.customer is not None
+        fast = None
+        if not isinstance(data, LoadedTable) and sheet is None and not hashing:
+            fast = assign_parquet(model, data)  # a Parquet customer table: the columns used
+        if fast is not None:
+            assignment = fast
+        else:
+            loaded = data if isinstance(data, LoadedTable) else read_table(data, sheet=sheet)
+            if ids is not None and hashing:
+                loaded = pseudonymise_loaded(loaded, ids, roles=model.roles).loaded
+            progress("assigning")
+            assignment = model.assign(loaded.frame, source=loaded.source, as_of=as_of)
+    if names:
+        labels = assignment.assignments
+        renamed = labels["segment"].map(dict(names))
+        labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
     if out is None:
         return AssignRun(model, assignment, None, None)
     target = Path(out)

@@ -170,14 +170,37 @@ CHUNK = 32_768
 
 
 def nearest_centers(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Label every row with its nearest centre and give the ``1 - d1/d2`` confidence."""
+    """Label every row with its nearest centre and give the ``1 - d1/d2`` confidence.
+
+    Rows go in blocks of :data:`CHUNK`; a large table's blocks are shared among the cores
+    (each block is computed exactly as alone, so the result does not depend on it).
+    """
     n = len(X)
     if len(centers) == 1:
         return np.zeros(n, dtype=np.int64), np.ones(n)
     labels = np.empty(n, dtype=np.int64)
     confidence = np.empty(n)
     squares = (centers**2).sum(axis=1)[None, :]
-    for start in range(0, n, CHUNK):
+    starts = list(range(0, n, CHUNK))
+    halves = [starts[: (len(starts) + 1) // 2], starts[(len(starts) + 1) // 2 :]]
+    parallel_map(
+        lambda part: _nearest_blocks(X, centers, squares, part, labels, confidence),
+        [half for half in halves if half],
+    )
+    return labels, np.clip(confidence, 0.0, 1.0)
+
+
+def _nearest_blocks(
+    X: np.ndarray,
+    centers: np.ndarray,
+    squares: np.ndarray,
+    starts: list[int],
+    labels: np.ndarray,
+    confidence: np.ndarray,
+) -> None:
+    """:func:`nearest_centers` for the blocks of rows beginning at ``starts``, written into
+    ``labels`` and ``confidence`` (before clipping)."""
+    for start in starts:
         part = X[start : start + CHUNK]
         d2 = (part**2).sum(axis=1)[:, None] - 2.0 * part @ centers.T + squares
         np.maximum(d2, 0.0, out=d2)
@@ -189,7 +212,6 @@ def nearest_centers(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.
         labels[start : start + len(part)] = first
         with np.errstate(invalid="ignore", divide="ignore"):
             confidence[start : start + len(part)] = np.where(second > 0, 1.0 - d1 / second, 0.0)
-    return labels, np.clip(confidence, 0.0, 1.0)
 
 
 def nearest_by_segment(

@@ -174,6 +174,8 @@ def build_router() -> APIRouter:
         state = service.workspace.state()
         if state.champion is None:
             raise ApiError(409, "no model yet; fit one first (POST /api/v1/fit)")
+        model = service.assigner().model  # the serving model, loaded once per workspace change
+        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
         suffix = suffix_of(file.filename or "")
         work = Path(tempfile.mkdtemp(prefix="batch-", dir=service.settings.service_dir))
         background.add_task(shutil.rmtree, work, True)
@@ -183,24 +185,12 @@ def build_router() -> APIRouter:
                 shutil.copyfileobj(file.file, out, 1024 * 1024)
             kind = format or ("parquet" if suffix == ".parquet" else "csv")
             target = work / f"labels.{kind}"
-            result = assign_file(service.workspace.path, data, out=target)
+            result = assign_file(model, data, out=target, names=names)
         except SegmintError as exc:
             shutil.rmtree(work, ignore_errors=True)
             raise type(exc)(
                 str(exc).replace(str(work / f"data{suffix}"), file.filename or "upload")
             ) from None
-        names = {s: o["name"] for s, o in state.overrides.items() if o.get("name")}
-        if names:
-            labels = (
-                pd.read_parquet(target)
-                if kind == "parquet"
-                else pd.read_csv(target, dtype={"customer_id": "string"})
-            )
-            renamed = labels["segment"].map(names)
-            labels["segment_name"] = renamed.where(renamed.notna(), labels["segment_name"])
-            labels.to_parquet(target, index=False) if kind == "parquet" else labels.to_csv(
-                target, index=False
-            )
         media = "application/vnd.apache.parquet" if kind == "parquet" else "text/csv"
         return FileResponse(
             target,
