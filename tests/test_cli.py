@@ -589,6 +589,12 @@ ERROR_CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...], int, tuple
         1,
         ("duplicate column name 'age'",),
     ),
+    "customer_id_not_the_id": (
+        _text("CustomerID,customer_id,age\n" + "".join(f"{i},x{i},{20 + i}\n" for i in range(8))),
+        ("--id", "CustomerID"),
+        1,
+        ("column 'customer_id' is not the customer id", "'CustomerID' is"),
+    ),
     "k_too_large": (_text(CUSTOMERS_10), ("--k", "50"), 2, ("50", "10")),
     "k_not_a_number": (_text(CUSTOMERS_10), ("--k", "abc"), 2, ("'abc'",)),
     "k_zero": (_text(CUSTOMERS_10), ("--k", "0"), 2, ("at least 1",)),

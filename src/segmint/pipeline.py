@@ -92,6 +92,12 @@ def customer_table(
     table = frame.copy()
     account: dict[str, Any] = {"rows_read": len(table)}
     id_col = roles.customer
+    if "customer_id" in table.columns and id_col != "customer_id":
+        raise DataError(
+            f"{source}: column 'customer_id' is not the customer id "
+            f"({'the row number' if id_col is None else repr(id_col)} is); outputs name the id "
+            "customer_id: rename or remove that column"
+        )
     if id_col is None:
         # No id column: the 1-based row number is the id, so every row is its own customer.
         id_col = "row number"
