@@ -8,9 +8,33 @@ from pathlib import Path
 import segmint
 
 SRC = Path(segmint.__file__).parent
-CORE = ["features", "prepare.py", "selection.py", "model.py", "profile.py", "pipeline.py", "errors.py",
-        "monitor.py", "matching.py", "algorithms", "stability.py", "validity.py", "tiers.py"]
-EDGES = {"io", "artifacts", "store", "report", "cli", "web", "spark", "runner", "database", "cli_workspace"}
+CORE = [
+    "features",
+    "prepare.py",
+    "selection.py",
+    "model.py",
+    "profile.py",
+    "pipeline.py",
+    "errors.py",
+    "monitor.py",
+    "matching.py",
+    "algorithms",
+    "stability.py",
+    "validity.py",
+    "tiers.py",
+]
+EDGES = {
+    "io",
+    "artifacts",
+    "store",
+    "report",
+    "cli",
+    "web",
+    "spark",
+    "runner",
+    "database",
+    "cli_workspace",
+}
 
 
 def test_all_is_sorted_and_complete() -> None:

@@ -51,7 +51,7 @@ def test_missing_and_unknown_schema(result, tmp_path: Path) -> None:  # type: ig
     with pytest.raises(ModelError, match="no such model directory"):
         load_model(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ModelError, match="model.json missing"):
+    with pytest.raises(ModelError, match=r"model\.json missing"):
         load_model(tmp_path / "empty")
     fitted, _ = result
     folder = save_model(fitted.model, tmp_path / "model")

@@ -14,7 +14,6 @@ from segmint import Segmenter
 from segmint.errors import UsageError
 from segmint.model import fit_kmeans, nearest_centers, parse_k
 
-
 FAMILY_ESTIMATORS = [
     Segmenter(
         k="auto" if name == "hdbscan" else 3,
@@ -69,7 +68,9 @@ def test_confidence_is_one_minus_distance_ratio() -> None:
 
 
 def test_ids_ordered_by_size() -> None:
-    X, _ = make_blobs(n_samples=[50, 200, 100], centers=[[0, 0], [10, 10], [-10, 10]], random_state=0)
+    X, _ = make_blobs(
+        n_samples=[50, 200, 100], centers=[[0, 0], [10, 10], [-10, 10]], random_state=0
+    )
     fitted = fit_kmeans(X, 3, random_state=0)
     assert np.bincount(fitted.labels).tolist() == [200, 100, 50]
 
@@ -99,7 +100,8 @@ def test_mixed_dataframe() -> None:
         {
             "spend": np.concatenate([rng.normal(100, 5, 60), rng.normal(10, 2, 60)]),
             "plan": ["gold"] * 60 + ["basic"] * 60,
-            "joined": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, 120), unit="D"),
+            "joined": pd.to_datetime("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 300, 120), unit="D"),
         }
     )
     model = Segmenter(random_state=0).fit(frame)

@@ -23,7 +23,11 @@ def test_median_imputation_and_indicator() -> None:
     frame = pd.DataFrame({"id": range(20), "x": values, "y": np.arange(20.0) % 7})
     prep = fit_preparation(frame, exclude=("id",))
     assert _decision(prep, "x", "imputed") == {
-        "column": "x", "action": "imputed", "value": 2.5, "missing": 4, "indicator": True
+        "column": "x",
+        "action": "imputed",
+        "value": 2.5,
+        "missing": 4,
+        "indicator": True,
     }
     assert prep.columns == ("x", "x__missing", "y")
     raw = (prep.transform(frame)[0] / prep.weights) * prep.scale + prep.center
@@ -99,7 +103,11 @@ def test_one_hot_levels_other_and_weights() -> None:
         }
     )
     prep = fit_preparation(frame)
-    assert [c for c in prep.columns if c.startswith("plan=")] == ["plan=basic", "plan=plus", "plan=pro"]
+    assert [c for c in prep.columns if c.startswith("plan=")] == [
+        "plan=basic",
+        "plan=plus",
+        "plan=pro",
+    ]
     assert [c for c in prep.columns if c.startswith("yesno")] == ["yesno=Yes"]
     city = [c for c in prep.columns if c.startswith("city=")]
     assert len(city) == 15 and city[-1] == "city=other"
@@ -137,7 +145,9 @@ def test_identifier_like_email_and_free_text_never_features() -> None:
         {
             "order_ref": [f"R{i:05d}" for i in range(n)],
             "email": [f"user{i}@example.com" for i in range(n)],
-            "comment": [f"this is a long free text comment number {i} about the service" for i in range(n)],
+            "comment": [
+                f"this is a long free text comment number {i} about the service" for i in range(n)
+            ],
             "row_number": list(range(n)),
             "x": np.arange(n) % 5,
         }
@@ -162,7 +172,9 @@ def test_dates_become_days_before_latest() -> None:
 
 def test_no_usable_feature_is_a_data_error() -> None:
     frame = pd.DataFrame({"id": ["a", "b", "c"], "c1": [1, 1, 1], "c2": ["x", "x", "x"]})
-    with pytest.raises(DataError, match=r"no usable feature columns \(c1: constant; c2: constant\)"):
+    with pytest.raises(
+        DataError, match=r"no usable feature columns \(c1: constant; c2: constant\)"
+    ):
         fit_preparation(frame, exclude=("id",), source="t.csv")
 
 

@@ -81,5 +81,12 @@ def test_humanise_and_table() -> None:
     assert humanise("MntWines") == "mnt wines"
     values, labels = _rfm_population()
     table = profiles_table(segment_profiles(values, labels, np.ones(len(labels)), 4))
-    assert list(table.columns[:6]) == ["segment", "segment_name", "size", "share", "mean_confidence", "action"]
+    assert list(table.columns[:6]) == [
+        "segment",
+        "segment_name",
+        "size",
+        "share",
+        "mean_confidence",
+        "action",
+    ]
     assert "recency_days median" in table.columns

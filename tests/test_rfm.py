@@ -23,7 +23,9 @@ def log() -> pd.DataFrame:
         ("C5", "c", "2024-01-12 08:00", -2, 5.0),  # only a cancellation
         ("6", None, "2024-01-30 18:00", 1, 1.0),  # anonymous line
     ]
-    frame = pd.DataFrame(rows, columns=["InvoiceNo", "CustomerID", "InvoiceDate", "Quantity", "UnitPrice"])
+    frame = pd.DataFrame(
+        rows, columns=["InvoiceNo", "CustomerID", "InvoiceDate", "Quantity", "UnitPrice"]
+    )
     frame["InvoiceDate"] = pd.to_datetime(frame["InvoiceDate"])
     return frame
 
@@ -93,7 +95,12 @@ def test_amount_column_and_no_order_ids() -> None:
     )
     roles = detect_roles(frame)
     assert roles.kind == "transactions"
-    assert (roles.customer, roles.time, roles.amount, roles.order) == ("user_id", "created_at", "amount", None)
+    assert (roles.customer, roles.time, roles.amount, roles.order) == (
+        "user_id",
+        "created_at",
+        "amount",
+        None,
+    )
     rows = transaction_features(frame, roles).features.set_index("customer_id").to_dict("index")
     # Without order ids, lines at the same timestamp are one order; the negative line is a return.
     assert rows["x"]["frequency"] == 1
@@ -124,7 +131,9 @@ def test_float_ids_are_normalised() -> None:
             "amount": [1.0, 2.0, 3.0],
         }
     )
-    result = rfm_features(frame, customer_col="CustomerID", time_col="InvoiceDate", amount_col="amount")
+    result = rfm_features(
+        frame, customer_col="CustomerID", time_col="InvoiceDate", amount_col="amount"
+    )
     assert list(result.features["customer_id"]) == ["12346"]
 
 

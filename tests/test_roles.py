@@ -16,7 +16,8 @@ def test_customer_table_by_uniqueness() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["customer_id", "CustomerID", "Customer ID", "client", "user_id", "cust_no", "customerId"]
+    "name",
+    ["customer_id", "CustomerID", "Customer ID", "client", "user_id", "cust_no", "customerId"],
 )
 def test_customer_names(name: str) -> None:
     frame = pd.DataFrame({"other": [1, 2], name: ["a", "b"]})

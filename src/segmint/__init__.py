@@ -27,7 +27,6 @@ from segmint.io import LoadedTable, read_table, write_table
 from segmint.model import Segmenter
 from segmint.pipeline import SegmentationModel, SegmentationResult, segment
 
-
 __all__ = [
     "ColumnRoles",
     "DataError",

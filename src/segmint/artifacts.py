@@ -84,7 +84,9 @@ def save_model(model: SegmentationModel, directory: str | os.PathLike[str]) -> P
     data = _arrays_bytes(model)
     document = model_document(model, hashlib.sha256(data).hexdigest())
     _atomic_write(target / ARRAYS_FILE, data)
-    _atomic_write(target / MODEL_FILE, (json.dumps(document, indent=2, default=_jsonable) + "\n").encode())
+    _atomic_write(
+        target / MODEL_FILE, (json.dumps(document, indent=2, default=_jsonable) + "\n").encode()
+    )
     return target
 
 
@@ -103,12 +105,17 @@ def load_model(directory: str | os.PathLike[str]) -> SegmentationModel:
         document = json.loads((source / MODEL_FILE).read_text(encoding="utf-8"))
         data = (source / ARRAYS_FILE).read_bytes()
     except FileNotFoundError as exc:
-        raise ModelError(f"{source}: not a segmint model ({Path(exc.filename).name} missing)") from exc
+        raise ModelError(
+            f"{source}: not a segmint model ({Path(exc.filename).name} missing)"
+        ) from exc
     except json.JSONDecodeError as exc:
         raise ModelError(f"{source / MODEL_FILE}: not valid JSON (line {exc.lineno})") from exc
     version = document.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ModelError(f"{source}: model schema version {version!r} is not supported (expected {SCHEMA_VERSION})")
+        raise ModelError(
+            f"{source}: model schema version {version!r} is not supported "
+            f"(expected {SCHEMA_VERSION})"
+        )
     if hashlib.sha256(data).hexdigest() != document["arrays"]["sha256"]:
         raise ModelError(f"{source / ARRAYS_FILE}: content does not match the hash in {MODEL_FILE}")
     with np.load(io.BytesIO(data), allow_pickle=False) as arrays:

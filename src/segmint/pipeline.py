@@ -33,16 +33,16 @@ from segmint.algorithms.base import (
     assigner_document,
     single_thread,
 )
+from segmint.compare import ReusedCandidate
+from segmint.display import model_html, result_html
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import QUALITY_COLUMNS
 from segmint.features.rfm import transaction_features
-from segmint.features.spec import FeatureSpec
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
+from segmint.features.spec import FeatureSpec
 from segmint.model import KSpec, fit_segmentation
-from segmint.prepare import Preparation, fit_preparation
-from segmint.compare import ReusedCandidate
-from segmint.display import model_html, result_html
 from segmint.outcome import customer_outcome, outcome_overlay
+from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
 
 SCHEMA_VERSION = 1
@@ -171,7 +171,9 @@ class SegmentationModel:
     selection: dict[str, Any]
     params: dict[str, Any]
     training: dict[str, Any]
-    created: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    created: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    )
     version: str = __version__
     assigner: Assigner | None = None  # the family's labelling rule; None: nearest centre
 
@@ -525,7 +527,8 @@ def segment(
     for col in exclude:
         if col not in frame.columns:
             raise UsageError(
-                f"{source}: --exclude column {col!r} not found (columns: {', '.join(map(str, frame.columns))})"
+                f"{source}: --exclude column {col!r} not found "
+                f"(columns: {', '.join(map(str, frame.columns))})"
             )
     if outcome is not None and outcome not in frame.columns:
         raise UsageError(f"{source}: --outcome column {outcome!r} not found")
@@ -533,10 +536,19 @@ def segment(
         table = customer_table(frame, roles, source=source, as_of=as_of, spec=spec)
     customers = table.frame
     if len(customers) == 0:
-        raise DataError(f"{source}: no customer could be segmented ({len(table.excluded)} excluded)")
+        raise DataError(
+            f"{source}: no customer could be segmented ({len(table.excluded)} excluded)"
+        )
     if within is not None and within not in customers.columns:
-        raise UsageError(f"{source}: --within column {within!r} not found among the customer features")
-    feature_exclude = ("customer_id", *exclude, *([outcome] if outcome else []), *([within] if within else []))
+        raise UsageError(
+            f"{source}: --within column {within!r} not found among the customer features"
+        )
+    feature_exclude = (
+        "customer_id",
+        *exclude,
+        *([outcome] if outcome else []),
+        *([within] if within else []),
+    )
     preparation = fit_preparation(customers, exclude=feature_exclude, source=source)
     matrix, _ = preparation.transform(customers)
     fitted = _fit_model(
@@ -573,14 +585,29 @@ def segment(
         segments=segments,
         selection=fitted.selection,
         assigner=fitted.assigner,
-        params={"k": k if isinstance(k, (str, int)) else list(k), "random_state": random_state,
-                "algorithm": algorithm, "algorithm_used": fitted.algorithm, "within": within,
-                "exclude": list(exclude),
-                "as_of": str(as_of) if as_of is not None else None,
-                **({"feature_spec": table.spec.to_dict(), "feature_spec_hash": table.spec.fingerprint()}
-                   if table.spec is not None else {})},  # fmt: skip
-        training={"source": source, "n_customers": len(customers), "account": table.account,
-                  "feature_columns": [c for c in customers.columns if c != "customer_id"]},  # fmt: skip
+        params={
+            "k": k if isinstance(k, (str, int)) else list(k),
+            "random_state": random_state,
+            "algorithm": algorithm,
+            "algorithm_used": fitted.algorithm,
+            "within": within,
+            "exclude": list(exclude),
+            "as_of": str(as_of) if as_of is not None else None,
+            **(
+                {
+                    "feature_spec": table.spec.to_dict(),
+                    "feature_spec_hash": table.spec.fingerprint(),
+                }
+                if table.spec is not None
+                else {}
+            ),
+        },
+        training={
+            "source": source,
+            "n_customers": len(customers),
+            "account": table.account,
+            "feature_columns": [c for c in customers.columns if c != "customer_id"],
+        },
     )
     excluded = table.excluded
     summary = {
@@ -595,7 +622,9 @@ def segment(
         "warnings": list(fitted.selection.get("warnings", [])),
         "n_customers": len(customers),
         "n_excluded": len(excluded),
-        "excluded_by_reason": {str(k_): int(v) for k_, v in excluded["reason"].value_counts().items()},
+        "excluded_by_reason": {
+            str(k_): int(v) for k_, v in excluded["reason"].value_counts().items()
+        },
         "segments": segments,
         "data": table.account,
         "features": [c for c in customers.columns if c != "customer_id"],

@@ -10,8 +10,9 @@ The rules, in the order they run (each decision lands in :attr:`Preparation.deci
 3. Constant and near-constant columns (one value on at least 99% of customers) are dropped.
 4. Missing numbers are imputed with the median; when more than 5% are missing an
    indicator column ``<name>__missing`` is added. Missing categories become "missing".
-5. Numeric columns with more than two values and skewness above 1 are log-transformed: log1p when non-negative,
-   sign(x) * log1p(|x|) when a few values are negative (net spend after returns).
+5. Numeric columns with more than two values and skewness above 1 are log-transformed:
+   log1p when non-negative, sign(x) * log1p(|x|) when a few values are negative (net
+   spend after returns).
 6. Extreme values are winsorised to Tukey's far-out fences (quartiles -/+ 3 IQR) of the
    transformed column; the number of values clipped is recorded.
 7. Of numeric pairs with |Pearson r| > 0.95 (after the steps above) the later column is
@@ -354,7 +355,9 @@ def _classify(series: pd.Series) -> ColumnKind:
     return "categorical"
 
 
-def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), source: str = "data") -> Preparation:
+def fit_preparation(
+    frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), source: str = "data"
+) -> Preparation:
     """Learn how to turn ``frame`` into a standardised matrix.
 
     Parameters
@@ -380,12 +383,16 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
     if n == 0:
         raise DataError(f"{source}: no customers to segment")
     if n == 1:
-        raise DataError(f"{source}: only one customer (n_samples = 1); at least 2 are needed to segment")
+        raise DataError(
+            f"{source}: only one customer (n_samples = 1); at least 2 are needed to segment"
+        )
     candidates: list[tuple[str, ColumnKind]] = []
     for col in frame.columns:
         name = str(col)
         if name in exclude:
-            decisions.append({"column": name, "action": "excluded", "reason": "not a feature (id or excluded)"})
+            decisions.append(
+                {"column": name, "action": "excluded", "reason": "not a feature (id or excluded)"}
+            )
             continue
         series = frame[col]
         if series.isna().all():
@@ -394,13 +401,25 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
         kind = _classify(series)
         if kind == "categorical":
             if _is_email(series):
-                decisions.append({"column": name, "action": "dropped", "reason": "e-mail addresses (personal data)"})
+                decisions.append(
+                    {
+                        "column": name,
+                        "action": "dropped",
+                        "reason": "e-mail addresses (personal data)",
+                    }
+                )
                 continue
             if _is_free_text(series):
                 decisions.append({"column": name, "action": "dropped", "reason": "free text"})
                 continue
         if kind in ("categorical", "numeric") and _looks_like_identifier(series, name):
-            decisions.append({"column": name, "action": "dropped", "reason": "identifier-like (distinct on almost every row)"})
+            decisions.append(
+                {
+                    "column": name,
+                    "action": "dropped",
+                    "reason": "identifier-like (distinct on almost every row)",
+                }
+            )
             continue
         candidates.append((name, kind))
 
@@ -414,7 +433,9 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
             if plan is None:
                 levels = series.astype("string").str.strip().fillna("missing").unique()
                 if len(levels) > 1:
-                    described[name] = ColumnPlan(name=name, kind="categorical", levels=tuple(sorted(map(str, levels))))
+                    described[name] = ColumnPlan(
+                        name=name, kind="categorical", levels=tuple(sorted(map(str, levels)))
+                    )
                 continue
             block, _ = _apply_plan(plan, series)
         else:
@@ -428,7 +449,10 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
                 present = values[~np.isnan(values)]
                 if len(np.unique(present)) > 1:  # near-constant, still worth describing
                     described[name] = ColumnPlan(
-                        name=name, kind=kind, impute=float(np.median(present)), reference=probe.reference
+                        name=name,
+                        kind=kind,
+                        impute=float(np.median(present)),
+                        reference=probe.reference,
                     )
                 continue
             block, _ = _apply_plan(plan, series)
@@ -438,7 +462,9 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
 
     plans, blocks = _drop_correlated(plans, blocks, decisions)
     if not plans:
-        reasons = "; ".join(f"{d['column']}: {d['reason']}" for d in decisions if d["action"] != "excluded")
+        reasons = "; ".join(
+            f"{d['column']}: {d['reason']}" for d in decisions if d["action"] != "excluded"
+        )
         raise DataError(f"{source}: no usable feature columns ({reasons or 'only the id column'})")
 
     raw = np.column_stack(blocks)
@@ -447,7 +473,10 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
     scale[scale == 0] = 1.0
     weights = np.concatenate(
         [
-            np.full(block.shape[1], 1.0 / math.sqrt(block.shape[1]) if plan.kind == "categorical" else 1.0)
+            np.full(
+                block.shape[1],
+                1.0 / math.sqrt(block.shape[1]) if plan.kind == "categorical" else 1.0,
+            )
             for plan, block in zip(plans, blocks, strict=True)
         ]
     )
@@ -463,7 +492,9 @@ def fit_preparation(frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), sourc
     )
 
 
-def _fit_categorical(name: str, series: pd.Series, decisions: list[dict[str, Any]]) -> ColumnPlan | None:
+def _fit_categorical(
+    name: str, series: pd.Series, decisions: list[dict[str, Any]]
+) -> ColumnPlan | None:
     text = series.astype("string").str.strip()
     text = text.fillna("missing").mask(text == "", "missing")
     counts = text.value_counts()
@@ -471,7 +502,11 @@ def _fit_categorical(name: str, series: pd.Series, decisions: list[dict[str, Any
     if len(counts) == 1 or top_share >= NEAR_CONSTANT_SHARE:
         decisions.append({
             "column": name, "action": "dropped",
-            "reason": "constant" if len(counts) == 1 else f"near-constant ({top_share:.1%} are {counts.index[0]!r})",
+            "reason": (
+                "constant"
+                if len(counts) == 1
+                else f"near-constant ({top_share:.1%} are {counts.index[0]!r})"
+            ),
         })  # fmt: skip
         return None
     if len(counts) <= MAX_LEVELS:
@@ -481,12 +516,16 @@ def _fit_categorical(name: str, series: pd.Series, decisions: list[dict[str, Any
     kept = tuple(sorted(str(v) for v in counts.index[: MAX_LEVELS - 1]))
     decisions.append({
         "column": name, "action": "one-hot",
-        "levels": MAX_LEVELS, "reason": f"{len(counts)} levels: the {MAX_LEVELS - 1} most frequent kept, the rest as 'other'",
+        "levels": MAX_LEVELS, "reason": (
+            f"{len(counts)} levels: the {MAX_LEVELS - 1} most frequent kept, the rest as 'other'"
+        ),
     })  # fmt: skip
     return ColumnPlan(name=name, kind="categorical", levels=kept, other=True)
 
 
-def _fit_numeric(probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str, Any]]) -> ColumnPlan | None:
+def _fit_numeric(
+    probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str, Any]]
+) -> ColumnPlan | None:
     name = probe.name
     present = values[~np.isnan(values)]
     if len(present) == 0:
@@ -495,7 +534,11 @@ def _fit_numeric(probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str
     uniques, counts = np.unique(present, return_counts=True)
     top_share = counts.max() / len(values)
     if len(uniques) == 1 or top_share >= NEAR_CONSTANT_SHARE:
-        reason = "constant" if len(uniques) == 1 else f"near-constant ({top_share:.1%} equal {uniques[counts.argmax()]:g})"
+        reason = (
+            "constant"
+            if len(uniques) == 1
+            else f"near-constant ({top_share:.1%} equal {uniques[counts.argmax()]:g})"
+        )
         decisions.append({"column": name, "action": "dropped", "reason": reason})
         return None
     missing_share = 1 - len(present) / len(values)
@@ -503,8 +546,8 @@ def _fit_numeric(probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str
     indicator = missing_share > MISSING_INDICATOR_SHARE
     if missing_share > 0:
         decisions.append({
-            "column": name, "action": "imputed", "value": impute, "missing": int(len(values) - len(present)),
-            "indicator": indicator,
+            "column": name, "action": "imputed", "value": impute,
+            "missing": int(len(values) - len(present)), "indicator": indicator,
         })  # fmt: skip
     filled = np.where(np.isnan(values), impute, values)
     skewness = _skewness(filled)
@@ -525,9 +568,22 @@ def _fit_numeric(probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str
         clipped = int(((filled < low) | (filled > high)).sum())
         if clipped:
             clip = (float(low), float(high))
-            decisions.append({"column": name, "action": "winsorised", "values_clipped": clipped, "bounds": list(clip)})
+            decisions.append(
+                {
+                    "column": name,
+                    "action": "winsorised",
+                    "values_clipped": clipped,
+                    "bounds": list(clip),
+                }
+            )
     return ColumnPlan(
-        name=name, kind=probe.kind, impute=impute, indicator=indicator, log=log, clip=clip, reference=probe.reference
+        name=name,
+        kind=probe.kind,
+        impute=impute,
+        indicator=indicator,
+        log=log,
+        clip=clip,
+        reference=probe.reference,
     )
 
 

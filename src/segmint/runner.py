@@ -23,6 +23,7 @@ import pandas as pd
 from segmint.artifacts import load_model, save_model
 from segmint.batch import assign_parquet
 from segmint.errors import ModelError, UsageError
+from segmint.features.spec import FeatureSpec
 from segmint.featurize import (
     FitInput,
     IdPolicy,
@@ -31,7 +32,6 @@ from segmint.featurize import (
     pseudonymise_loaded,
     streamable,
 )
-from segmint.features.spec import FeatureSpec
 from segmint.io import LoadedTable, read_table, write_table
 from segmint.model import KSpec, parse_k
 from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
@@ -166,7 +166,9 @@ def fit_file(
         timings["write"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         summary["timings_seconds"] = {key: round(value, 3) for key, value in timings.items()}
-        (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        (folder / "summary.json").write_text(
+            json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
+        )
 
     _write_folder_atomically(out, write)
     if id_map is not None and fit_input is not None and fit_input.id_map is not None:
@@ -174,7 +176,9 @@ def fit_file(
     return FitRun(out_dir=out, result=result, summary=summary)
 
 
-def _feature_inputs(fit_input: FitInput | None, exclude: tuple[str, ...], spec: FeatureSpec | None) -> dict[str, Any]:
+def _feature_inputs(
+    fit_input: FitInput | None, exclude: tuple[str, ...], spec: FeatureSpec | None
+) -> dict[str, Any]:
     """segment()'s arguments from what open_for_fit found: roles, streamed features,
     the spec, and personal-data columns kept out of the features."""
     if fit_input is None:

@@ -139,7 +139,10 @@ def lloyd_wcss(
                 break
             labels = new_labels
             counts = np.bincount(labels, minlength=k)
-            sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
+            sums = np.stack(
+                [np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])],
+                axis=1,
+            )
             filled = counts > 0
             centers[filled] = sums[filled] / counts[filled, None]
         d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]

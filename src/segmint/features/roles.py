@@ -113,7 +113,9 @@ def _find_customer_column(frame: pd.DataFrame) -> str | None:
     if best > 0:
         tied = [col for col, score in scored if score == best]
         # Among equally good names prefer the column with most distinct values.
-        return str(max(tied, key=lambda c: (frame[c].nunique(dropna=True), -list(frame.columns).index(c))))
+        return str(
+            max(tied, key=lambda c: (frame[c].nunique(dropna=True), -list(frame.columns).index(c)))
+        )
     # No telling name: the first text column whose values are unique and present, or an
     # integer column counting 1, 2, 3, ... (a numeric measure may be unique by chance).
     for col in frame.columns:
@@ -129,7 +131,9 @@ def _find_customer_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def _pick(frame: pd.DataFrame, names: tuple[str, ...], *, numeric: bool, exclude: set[str]) -> str | None:
+def _pick(
+    frame: pd.DataFrame, names: tuple[str, ...], *, numeric: bool, exclude: set[str]
+) -> str | None:
     for wanted in names:
         for col in frame.columns:
             if col in exclude:
@@ -271,7 +275,12 @@ def detect_roles(
     if amount_col is not None:
         quantity_col = price_col = None
     return replace(
-        roles, time=time_col, amount=amount_col, quantity=quantity_col, price=price_col, order=order_col
+        roles,
+        time=time_col,
+        amount=amount_col,
+        quantity=quantity_col,
+        price=price_col,
+        order=order_col,
     )
 
 
