@@ -1,8 +1,8 @@
 """The Spark engine against the local one: same features, same segments, same model format.
 
 Spark runs in local mode (2 threads, UI off, few shuffle partitions), one session for the
-whole module. Run with ``make test-spark`` (installs pyspark, the ``spark`` extra, and Java);
-not yet part of ``make test``.
+whole module. ``make test`` runs them (it installs the ``spark`` extra and Java when
+missing); ``make test-spark`` runs only them.
 """
 
 from __future__ import annotations
@@ -117,11 +117,16 @@ def planted_customers(n: int, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
 
 def test_spark_and_local_segmentations_agree_on_200k_customers(spark, tmp_path: Path) -> None:
     table, truth = planted_customers(200_000)
-    local = segment(table, customer_col="customer_id", input_kind="customers", random_state=0)
+    local = segment(
+        table, customer_col="customer_id", input_kind="customers", random_state=0,
+        algorithm="kmeans",
+    )  # fmt: skip
     remote = fit_spark(
         spark.createDataFrame(table).repartition(4), random_state=0, source="planted"
     )
+    # The same rule (segmint.selection.choose_k) on each engine's working sample.
     assert remote.model.k == local.model.k == 4
+    assert remote.model.selection["structure"] and local.model.selection["structure"]
     local_labels = local.assignments.set_index("customer_id")["segment"]
     remote_labels = remote.result.assignments.set_index("customer_id")["segment"]
     remote_labels = remote_labels.loc[local_labels.index]
@@ -129,7 +134,9 @@ def test_spark_and_local_segmentations_agree_on_200k_customers(spark, tmp_path: 
     assert adjusted_rand_score(truth, remote_labels.to_numpy()) >= 0.9
     scores = remote.model.selection["scores"]
     assert [s["k"] for s in scores] == list(range(1, 11))
-    assert remote.model.selection["mllib_silhouette_squared_euclidean"]
+    mllib = remote.model.selection["mllib"]
+    assert mllib["estimator"] == "MLlib kmeans" and mllib["training_cost"] > 0
+    assert 0.5 < mllib["silhouette_squared_euclidean"] <= 1
     assert sum(s["size"] for s in remote.model.segments) == 200_000
 
     # The same model format: saved, loaded and served by the local assign code.
@@ -149,8 +156,50 @@ def test_spark_and_local_segmentations_agree_on_200k_customers(spark, tmp_path: 
 
 @pytest.mark.parametrize("algorithm", ["bisecting", "gmm"])
 def test_other_mllib_algorithms_find_the_planted_segments(spark, algorithm: str) -> None:
-    table, truth = planted_customers(20_000, seed=3)
+    table, truth = planted_customers(5_000, seed=3)
     fitted = fit_spark(spark.createDataFrame(table), k=4, algorithm=algorithm, random_state=1)
     labels = fitted.result.assignments.set_index("customer_id").loc[table["customer_id"]]
     assert fitted.model.params["algorithm"] == algorithm
     assert adjusted_rand_score(truth, labels["segment"]) >= 0.9
+
+
+def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from segmint.cli import app
+    from segmint.datasets import make_transactions
+
+    log = tmp_path / "log.csv"
+    make_transactions(300, seed=5).to_csv(log, index=False)
+
+    def run(*args: object) -> None:
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+
+    # `features`: the same table from both engines (the generator's dirt included).
+    run("features", log, "--out", tmp_path / "spark.csv", "--engine", "spark", "--json",
+        "--as-of", "2025-01-01")  # fmt: skip
+    run("features", log, "--out", tmp_path / "local.csv", "--json", "--as-of", "2025-01-01")
+    remote = pd.read_csv(tmp_path / "spark.csv")
+    local = pd.read_csv(tmp_path / "local.csv")
+    assert list(remote.columns) == list(local.columns) and len(local) == 300
+    for column in local.columns[1:]:
+        if not pd.api.types.is_numeric_dtype(local[column]):
+            assert remote[column].fillna("").tolist() == local[column].fillna("").tolist(), column
+            continue
+        a, b = remote[column].to_numpy(dtype=float), local[column].to_numpy(dtype=float)
+        assert _close(a, b).all(), column
+    assert remote["customer_id"].tolist() == local["customer_id"].tolist()
+
+    # `fit` and `assign` in Spark; the model is served by the local `assign` unchanged.
+    run("fit", log, "--out", tmp_path / "fit", "--engine", "spark", "--as-of", "2025-01-01")
+    summary = pd.read_json(tmp_path / "fit" / "summary.json", typ="series")
+    assert summary["engine"] == "spark" and summary["n_customers"] == 300
+    run("assign", tmp_path / "fit", log, "--out", tmp_path / "a.csv", "--engine", "spark",
+        "--as-of", "2025-01-01")  # fmt: skip
+    run("assign", tmp_path / "fit", log, "--out", tmp_path / "b.csv", "--as-of", "2025-01-01")
+    by_spark = pd.read_csv(tmp_path / "a.csv").set_index("customer_id").sort_index()
+    by_local = pd.read_csv(tmp_path / "b.csv").set_index("customer_id").sort_index()
+    assert by_spark["segment"].tolist() == by_local["segment"].tolist()
+    fitted = pd.read_csv(tmp_path / "fit" / "segments.csv").set_index("customer_id").sort_index()
+    assert fitted["segment"].tolist() == by_local["segment"].tolist()

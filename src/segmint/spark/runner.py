@@ -47,7 +47,12 @@ def fit_spark_file(
     summary["feature_spec_hash"] = spec.fingerprint()
 
     def write(folder: Path) -> None:
-        write_table(result.assignments, folder / "segments.csv")
+        if len(result.assignments) < fitted.model.training["n_customers"]:
+            # Above PROFILE_SAMPLE customers the labels stay in Spark: its executors write
+            # them (on a cluster the folder must be on storage they share).
+            fitted.labels.write.parquet((folder / "segments.parquet").resolve().as_uri())
+        else:
+            write_table(result.assignments, folder / "segments.csv")
         write_table(result.excluded, folder / "excluded.csv")
         write_table(result.profiles_table(), folder / "profiles.csv")
         save_model(result.model, folder / "model")
