@@ -12,8 +12,9 @@
    working sample (:func:`segmint.model.working_rows`), and
    :func:`segmint.selection.choose_k` (gap statistic, dip test, stability, silhouette)
    decides on it; the same rule, the same code, so the same k on the same customers.
-3. MLlib fits the chosen k on every customer: KMeans (``k-means||``), BisectingKMeans
-   or a GaussianMixture (centres: the means); its distributed training cost and MLlib's
+3. MLlib fits the chosen k on every customer: KMeans or a GaussianMixture (centres: the
+   means), iterating from k-means++ (``FINAL_N_INIT`` starts) on the working sample as
+   the local fit does, or BisectingKMeans; the distributed training cost and MLlib's
    ``ClusteringEvaluator`` silhouette (squared Euclidean, on the working sample) are
    recorded in the selection.
 4. Segments are ordered as the local engine orders them (largest first), every customer
@@ -254,7 +255,8 @@ def fit_spark(
     random_state : int
         Seed of samples and MLlib fits.
     algorithm : {"kmeans", "bisecting", "gmm"}
-        MLlib KMeans (k-means||), BisectingKMeans or GaussianMixture (centres: the means).
+        MLlib KMeans or GaussianMixture (centres: the means), both started from k-means++
+        on the working sample, or BisectingKMeans.
     exclude : tuple of str
         Columns never used as features.
     roles, feature_spec, account, excluded, source
