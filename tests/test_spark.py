@@ -203,3 +203,34 @@ def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path
     assert by_spark["segment"].tolist() == by_local["segment"].tolist()
     fitted = pd.read_csv(tmp_path / "fit" / "segments.csv").set_index("customer_id").sort_index()
     assert fitted["segment"].tolist() == by_local["segment"].tolist()
+
+
+def test_refresh_with_the_spark_engine_equals_the_local_refresh(spark, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from segmint.cli import app
+    from segmint.datasets import make_transactions
+
+    log = tmp_path / "log.csv"
+    make_transactions(300, seed=5).to_csv(log, index=False)
+
+    def run(*args: object) -> dict:
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout) if "--json" in args else {}
+
+    run("fit", log, "--workspace", tmp_path / "ws", "--as-of", "2024-10-01", "--json")
+    shutil.copytree(tmp_path / "ws", tmp_path / "copy")
+    remote = run("refresh", log, "--workspace", tmp_path / "ws", "--as-of", "2025-01-01",
+                 "--engine", "spark", "--json")  # fmt: skip
+    local = run("refresh", log, "--workspace", tmp_path / "copy", "--as-of", "2025-01-01", "--json")
+    # Features derived in Spark with the serving model's spec; the refit, the matching of
+    # segment ids and the promotion decision are the local ones, so all of it agrees.
+    assert remote["promoted"] == local["promoted"]
+    assert remote["decision"]["metrics"] == pytest.approx(local["decision"]["metrics"])
+    assert remote["migration"] == local["migration"]
+    assert remote["continued_segments"] == local["continued_segments"]
+    assert remote["n_customers"] == local["n_customers"] == 300
