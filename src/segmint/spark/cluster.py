@@ -67,6 +67,7 @@ class SparkFit:
 
 def _matrix_frame(features: Any, preparation: Preparation) -> Any:
     from pyspark.ml.functions import array_to_vector
+    from pyspark.sql.functions import col
 
     def transform(chunks: Any) -> Any:
         for chunk in chunks:
@@ -76,7 +77,7 @@ def _matrix_frame(features: Any, preparation: Preparation) -> Any:
             )
 
     prepared = features.mapInPandas(transform, "customer_id string, x array<double>")
-    return prepared.select("customer_id", array_to_vector("x").alias("features"))
+    return prepared.select("customer_id", array_to_vector(col("x")).alias("features"))
 
 
 def label_spark(model: SegmentationModel, customers: Any) -> Any:
@@ -147,6 +148,7 @@ def _mllib_fit(
         return centers, sizes, {"training_cost": float(fitted.summary.trainingCost)}
     rows = _rows(matrix).persist()
     info: dict[str, Any] = {}
+    model: Any
     if algorithm == "kmeans":
         from pyspark.mllib.clustering import KMeans, KMeansModel
 
@@ -176,8 +178,9 @@ def working_sample(sampled: Any, seed: int) -> np.ndarray:
     :data:`~segmint.model.WORKING_ROWS` customers, all up to that many), collected and
     ordered by their values as the local engine orders its working sample."""
     from pyspark.ml.functions import vector_to_array
+    from pyspark.sql.functions import col
 
-    rows = sampled.select(vector_to_array("features").alias("x")).toPandas()["x"]
+    rows = sampled.select(vector_to_array(col("features")).alias("x")).toPandas()["x"]
     x = _snap(np.array(rows.tolist(), dtype=float))
     return x[working_rows(x, WORKING_ROWS, seed)]
 
@@ -185,6 +188,7 @@ def working_sample(sampled: Any, seed: int) -> np.ndarray:
 def _predicted(sampled: Any, centers: np.ndarray) -> Any:
     """``sampled`` with the nearest centre of each customer as ``prediction``."""
     from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.sql.functions import col
 
     def nearest(chunks: Any) -> Any:
         for chunk in chunks:
@@ -192,9 +196,9 @@ def _predicted(sampled: Any, centers: np.ndarray) -> Any:
             labels = nearest_centers(x, centers)[0].astype(float)
             yield pd.DataFrame({"x": chunk["x"], "prediction": labels})
 
-    arrays = sampled.select(vector_to_array("features").alias("x"))
+    arrays = sampled.select(vector_to_array(col("features")).alias("x"))
     scored = arrays.mapInPandas(nearest, "x array<double>, prediction double")
-    return scored.select(array_to_vector("x").alias("features"), "prediction")
+    return scored.select(array_to_vector(col("x")).alias("features"), "prediction")
 
 
 def _fit_chosen(
