@@ -6,12 +6,11 @@
    :func:`segmint.prepare.fit_preparation` on the whole table when it has at most
    :data:`PREPARATION_SAMPLE` customers, else on a seeded sample of that size; every
    customer is then transformed on the executors (``mapInPandas``).
-2. *k selection* is the local engine's: the local engine chooses k on a working sample of
-   :data:`segmint.model.WORKING_ROWS` customers, and so does this one. A seeded sample of
-   that many prepared customers is drawn in Spark, ordered by its values like the local
-   working sample (:func:`segmint.model.working_rows`), and
-   :func:`segmint.selection.choose_k` (gap statistic, dip test, stability, silhouette)
-   decides on it; the same rule, the same code, so the same k on the same customers.
+2. *k selection* is the local engine's: :func:`segmint.selection.choose_k` (gap
+   statistic, dip test, stability, silhouette) on the local engine's own working sample of
+   :data:`segmint.model.WORKING_ROWS` customers (:func:`working_sample`: the same value
+   key computed on the executors, the same rows, the same order), so on the same
+   customers both engines compute the same table of indices and choose the same k.
 3. MLlib fits the chosen k on every customer: KMeans or a GaussianMixture (centres: the
    means), iterating from k-means++ (``FINAL_N_INIT`` starts) on the working sample as
    the local fit does, or BisectingKMeans; the distributed training cost and MLlib's
@@ -40,7 +39,6 @@ from segmint.features.roles import ColumnRoles
 from segmint.model import (
     FINAL_N_INIT,
     WORKING_ROWS,
-    _snap,
     nearest_centers,
     parse_k,
     working_rows,
@@ -173,16 +171,45 @@ def _mllib_fit(
     return centers, sizes, info
 
 
-def working_sample(sampled: Any, seed: int) -> np.ndarray:
-    """The prepared rows the local rule chooses k on (``sampled``: a seeded sample of
-    :data:`~segmint.model.WORKING_ROWS` customers, all up to that many), collected and
-    ordered by their values as the local engine orders its working sample."""
-    from pyspark.ml.functions import vector_to_array
-    from pyspark.sql.functions import col
+def working_sample(matrix: Any, n: int, seed: int) -> tuple[np.ndarray, Any]:
+    """The prepared rows the local rule chooses k on, the local engine's own working sample.
 
-    rows = sampled.select(vector_to_array(col("features")).alias("x")).toPandas()["x"]
-    x = _snap(np.array(rows.tolist(), dtype=float))
-    return x[working_rows(x, WORKING_ROWS, seed)]
+    The local engine snaps the matrix to 12 significant digits of each column's largest
+    value and keeps the :data:`~segmint.model.WORKING_ROWS` rows of smallest value key
+    (:func:`segmint.model.working_rows`); the same key is computed here on the executors,
+    the same rows taken (a distributed top-k) and ordered by the same projections, so on the
+    same customers both engines choose k on the same rows.
+
+    Returns
+    -------
+    ndarray
+        The rows, collected to the driver.
+    pyspark.sql.DataFrame
+        The same rows in Spark (``x`` and ``features``), persisted.
+    """
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.sql import functions as F
+
+    arrays = matrix.select(vector_to_array(F.col("features")).alias("x"))
+    width = len(arrays.first()["x"])
+    peaks = arrays.select(*[F.max(F.abs(F.col("x")[i])) for i in range(width)]).first()
+    peak = np.array([float(v or 0.0) for v in peaks])
+    scale = 10.0 ** np.floor(np.log10(np.where(peak > 0, peak, 1.0)))
+    weights = np.random.default_rng([20260101, seed or 0]).normal(size=(width, 2))
+
+    def keyed(chunks: Any) -> Any:
+        for chunk in chunks:
+            x = np.array(chunk["x"].tolist(), dtype=float).reshape(len(chunk), width)
+            snapped = np.round(x / scale, 12) * scale
+            key = np.modf((snapped @ weights)[:, 0] * 7919.0)[0] % 1.0
+            yield pd.DataFrame({"x": list(snapped), "key": key})
+
+    rows = arrays.mapInPandas(keyed, "x array<double>, key double")
+    if n > WORKING_ROWS:
+        rows = rows.orderBy("key").limit(WORKING_ROWS)
+    sampled = rows.select("x", array_to_vector(F.col("x")).alias("features")).persist()
+    x = np.array(sampled.select("x").toPandas()["x"].tolist(), dtype=float).reshape(-1, width)
+    return x[working_rows(x, WORKING_ROWS, seed)], sampled
 
 
 def _predicted(sampled: Any, centers: np.ndarray) -> Any:
@@ -283,8 +310,7 @@ def fit_spark(
     matrix = _matrix_frame(features, preparation).persist()
     if mode != "auto" and low > n:
         raise UsageError(f"k = {low} is larger than the number of customers (n_samples = {n})")
-    sampled = _sample(matrix, n, WORKING_ROWS, seed).persist()
-    working = working_sample(sampled, seed)
+    working, sampled = working_sample(matrix, n, seed)
     selection = choose_k(
         working, DEFAULT_RANGE if mode == "auto" else (low, high), random_state=random_state,
         fixed=low if mode == "fixed" else None, mode=mode,
