@@ -41,17 +41,16 @@ $(SPARK_STAMP): pyproject.toml $(STAMP)
 	@touch $(SPARK_STAMP)
 
 spark: $(SPARK_STAMP)
-	@command -v java >/dev/null 2>&1 || { \
-		echo "installing Java (Debian package) for the Spark engine"; \
+	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || { \
+		echo "installing Java 17+ (Debian package) for the Spark engine"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq default-jre-headless; \
 	}
 
-test: $(STAMP) postgres chromium
+test: $(STAMP) postgres chromium spark
 	$(BIN)/python -m pytest
 
-# The Spark engine's agreement tests (local mode). Kept out of `make test` until they pass
-# reliably and fast enough on a 2-core machine.
+# Only the Spark engine's agreement tests (local mode); `make test` runs them too.
 test-spark: spark
 	$(BIN)/python -m pytest -m spark tests/test_spark.py
 

@@ -225,8 +225,11 @@ def fit(
 
             if data is None:
                 raise UsageError("--engine spark reads a CSV/TSV/Parquet file (DATA)")
+            if algorithm not in ("auto", "kmeans", "gmm"):
+                raise UsageError(f"--engine spark fits kmeans or gmm (MLlib), not {algorithm}")
             fitted = fit_spark_file(data, out_dir=out or "segmint-output", k=k_spec, seed=seed,
-                                    as_of=as_of, master=spark_master)  # fmt: skip
+                                    as_of=as_of, master=spark_master,
+                                    algorithm="kmeans" if algorithm == "auto" else algorithm)  # fmt: skip
             _print_segments(fitted.result.summary, Path(out or "segmint-output"))
             return
         if engine != "local":

@@ -149,6 +149,12 @@ def features(
         str, typer.Option("--memory-limit", help="DuckDB memory limit when streaming.")
     ] = "1GB",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (DuckDB) or spark (Spark SQL, CSV/TSV/Parquet).")
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Write one row of behavioural features per customer of a transaction log.
@@ -180,12 +186,22 @@ def features(
             from segmint.features.spec import FeatureSpec
 
             spec = replace(spec or FeatureSpec(), families=chosen)
-        with feature_progress(not as_json) as progress:
-            run = log_features(
-                data, spec=spec, customer_col=id_col, as_of=as_of, families=FAMILIES, sheet=sheet,
-                ids=IdPolicy(hash_ids=hash_ids, salt=salt, keep_pii=keep_pii),
-                progress=progress, memory_limit=memory_limit,
+        ids = IdPolicy(hash_ids=hash_ids, salt=salt, keep_pii=keep_pii)
+        if engine not in ("local", "spark"):
+            raise UsageError(f"--engine must be local or spark, not {engine!r}")
+        if engine == "spark":
+            from segmint.spark import spark_log_features, spark_session
+
+            run = spark_log_features(
+                spark_session(spark_master), data, spec=spec, customer_col=id_col, as_of=as_of,
+                families=FAMILIES, ids=ids,
             )  # fmt: skip
+        else:
+            with feature_progress(not as_json) as progress:
+                run = log_features(
+                    data, spec=spec, customer_col=id_col, as_of=as_of, families=FAMILIES,
+                    sheet=sheet, ids=ids, progress=progress, memory_limit=memory_limit,
+                )  # fmt: skip
         written = write_features(run, target, id_map=id_map)
         summary = features_summary(run)
         summary["outputs"] = {"features": str(written)}

@@ -30,6 +30,7 @@ from segmint.cli import (
     err_console,
     out_console,
 )
+from segmint.errors import UsageError
 from segmint.io import LoadedTable, read_table
 
 WorkspaceOpt = Annotated[
@@ -224,6 +225,12 @@ def refresh(
     table: DbTableOpt = None,
     salt: WorkspaceSaltOpt = None,
     as_json: JsonOpt = False,
+    engine: Annotated[
+        str, typer.Option("--engine", help="local, or spark (features of a log in Spark SQL).")
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Refit on new data, keep segment ids and names, and serve the new model only if as good."""
@@ -231,10 +238,22 @@ def refresh(
 
     with _errors(debug):
         _check_as_of(as_of)
-        loaded = _source(data, db, query, table, sheet)
+        features = None
+        if engine not in ("local", "spark"):
+            raise UsageError(f"--engine must be local or spark, not {engine!r}")
+        if engine == "spark":
+            from segmint.spark.runner import refresh_spark_inputs
+
+            if data is None:
+                raise UsageError("--engine spark reads a CSV/TSV/Parquet log (DATA)")
+            loaded, features = refresh_spark_inputs(
+                workspace, data, as_of=as_of, master=spark_master
+            )
+        else:
+            loaded = _source(data, db, query, table, sheet)
         with _progress(not as_json, 4) as progress:
             outcome = refresh_workspace(
-                workspace, loaded, as_of=as_of, progress=progress, salt=salt
+                workspace, loaded, as_of=as_of, progress=progress, salt=salt, table=features
             )
         if as_json:
             _dump(outcome.summary)

@@ -23,8 +23,6 @@ from typing import Any
 
 import pandas as pd
 
-from segmint.features.clean import CANONICAL
-
 _REWRITES: tuple[tuple[str, str], ...] = (
     # date_diff('day', a, b) = b - a in days: Spark's timestampdiff(DAY, a, b).
     (r"date_diff\('day',", "timestampdiff(DAY,"),
@@ -38,12 +36,15 @@ _REWRITES: tuple[tuple[str, str], ...] = (
     (r"::VARCHAR\b", "::STRING"),
     # DuckDB's ENUM type for the line states: a string in Spark.
     (r"\bAS ENUM \([^)]*\)", "AS STRING"),
+    (r"\bstrlen\(", "octet_length("),
+    # A star without some columns: Spark 4 spells DuckDB's EXCLUDE as EXCEPT.
+    (r"\* EXCLUDE \(", "* EXCEPT ("),
 )
 
 _EPOCH = re.compile(r"\bepoch\(")
 _QUOTED_ALIAS = re.compile(r'AS "((?:[^"]|"")+)"')
-_TEMP_TABLE = re.compile(r"^\s*CREATE OR REPLACE TEMP (TABLE|VIEW) (\w+) AS\s", re.S)
-_EXCLUDE = re.compile(r"(\w+)\.\* EXCLUDE \((\w+)\)")
+_TEMP_TABLE = re.compile(r"^\s*CREATE OR REPLACE (?:TEMP )?(TABLE|VIEW) (\w+) AS\s", re.S)
+_DROP = re.compile(r"^\s*DROP (?:TABLE|VIEW) (\w+)\s*$")
 
 
 def _epoch(sql: str) -> str:
@@ -104,13 +105,6 @@ def to_spark_sql(sql: str) -> tuple[str | None, str]:
         sql = re.sub(pattern, replacement, sql)
     sql = _epoch(sql)
     sql = _QUOTED_ALIAS.sub(lambda m: "AS `" + m.group(1).replace('""', '"') + "`", sql)
-    if _EXCLUDE.search(sql):
-        sql = _EXCLUDE.sub(
-            lambda m: ", ".join(
-                f"{m.group(1)}.{c}" for c in ("row_hash", *CANONICAL, "copies") if c != m.group(2)
-            ),
-            sql,
-        )
     return view, sql
 
 
@@ -144,14 +138,28 @@ class SparkConnection:
 
     def execute(self, sql: str) -> SparkResult:
         """Translate and run one statement; a ``CREATE ... AS`` becomes a persisted view."""
+        dropped = _DROP.match(sql)
+        if dropped:
+            # The engine frees a table it no longer needs: unpersist it, drop the view.
+            name = dropped.group(1)
+            if name in self.persisted:
+                self.persisted.pop(name).unpersist()
+            self.spark.catalog.dropTempView(name)
+            return SparkResult(self.spark.sql("SELECT 1 AS dropped").limit(0))
         view, query = to_spark_sql(sql)
+        match = _TEMP_TABLE.match(sql)
+        kind = match.group(1) if match else None
         self.statements.append(query)
         frame = self.spark.sql(query)
         if view is None:
             return SparkResult(frame)
         if view in self.persisted:
             self.persisted.pop(view).unpersist()
-        frame = frame.persist()
+        # A table is computed now and cut from its lineage: later statements read the
+        # stored rows and plan against a leaf, not against every statement before. A view
+        # is cached when first used (Spark cannot checkpoint some of them: the union of
+        # the distinct lines).
+        frame = frame.localCheckpoint(eager=True) if kind == "TABLE" else frame.persist()
         frame.createOrReplaceTempView(view)
         self.persisted[view] = frame
         return SparkResult(frame.limit(0))

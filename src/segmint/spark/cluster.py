@@ -6,15 +6,17 @@
    :func:`segmint.prepare.fit_preparation` on the whole table when it has at most
    :data:`PREPARATION_SAMPLE` customers, else on a seeded sample of that size; every
    customer is then transformed on the executors (``mapInPandas``).
-2. *k selection*: for each k, MLlib fits KMeans (``k-means||``), BisectingKMeans or a
-   GaussianMixture on every customer; the within-cluster sum of squares comes from the
-   distributed training cost (for a mixture: on the silhouette sample, scaled), the
-   silhouette from a seeded sample of
-   :data:`segmint.selection.SILHOUETTE_SAMPLE` customers, Euclidean as in the local
-   engine (MLlib's ``ClusteringEvaluator`` value, squared Euclidean, is recorded next to
-   it).  The local engine's rule (:mod:`segmint.selection`: the best silhouette on clear
-   structure, else the candidate nearest the WCSS knee) then chooses k.
-3. Segments are ordered as the local engine orders them (largest first), every customer
+2. *k selection* is the local engine's: :func:`segmint.selection.choose_k` (gap
+   statistic, dip test, stability, silhouette) on the local engine's own working sample of
+   :data:`segmint.model.WORKING_ROWS` customers (:func:`working_sample`: the same value
+   key computed on the executors, the same rows, the same order), so on the same
+   customers both engines compute the same table of indices and choose the same k.
+3. MLlib fits the chosen k on every customer: KMeans or a GaussianMixture (centres: the
+   means), iterating from k-means++ (``FINAL_N_INIT`` starts) on the working sample as
+   the local fit does, or BisectingKMeans; the distributed training cost and MLlib's
+   ``ClusteringEvaluator`` silhouette (squared Euclidean, on the working sample) are
+   recorded in the selection.
+4. Segments are ordered as the local engine orders them (largest first), every customer
    is labelled with :func:`label_spark` (the same nearest-centre code as ``assign``), and
    segment sizes are counted in Spark.  Profiles (statistics, differentiators, names) are
    computed by :func:`segmint.profile.segment_profiles` on all customers up to
@@ -29,24 +31,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import silhouette_score
 
 from segmint import __version__
+from segmint.algorithms.base import quiet_kmeans
 from segmint.errors import DataError, UsageError
 from segmint.features.roles import ColumnRoles
-from segmint.model import nearest_centers, parse_k
+from segmint.model import (
+    FINAL_N_INIT,
+    WORKING_ROWS,
+    nearest_centers,
+    parse_k,
+    working_rows,
+)
 from segmint.pipeline import SegmentationModel, SegmentationResult
 from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import profile_frame, segment_profiles
-from segmint.selection import (
-    CLEAR_STRUCTURE,
-    SILHOUETTE_SAMPLE,
-    SILHOUETTE_TOLERANCE,
-    SWEEP_N_INIT,
-    KScore,
-    Selection,
-    knee_point,
-)
+from segmint.selection import DEFAULT_RANGE, choose_k
 
 PREPARATION_SAMPLE = 1_000_000
 PROFILE_SAMPLE = 1_000_000
@@ -65,6 +65,7 @@ class SparkFit:
 
 def _matrix_frame(features: Any, preparation: Preparation) -> Any:
     from pyspark.ml.functions import array_to_vector
+    from pyspark.sql.functions import col
 
     def transform(chunks: Any) -> Any:
         for chunk in chunks:
@@ -74,7 +75,7 @@ def _matrix_frame(features: Any, preparation: Preparation) -> Any:
             )
 
     prepared = features.mapInPandas(transform, "customer_id string, x array<double>")
-    return prepared.select("customer_id", array_to_vector("x").alias("features"))
+    return prepared.select("customer_id", array_to_vector(col("x")).alias("features"))
 
 
 def label_spark(model: SegmentationModel, customers: Any) -> Any:
@@ -99,66 +100,159 @@ def label_spark(model: SegmentationModel, customers: Any) -> Any:
     return customers.mapInPandas(label, schema)
 
 
-def _estimator(algorithm: str, k: int, seed: int) -> Any:
-    from pyspark.ml.clustering import BisectingKMeans, GaussianMixture, KMeans
+def _rows(matrix: Any) -> Any:
+    """The prepared customers as an RDD of NumPy vectors (the RDD-based MLlib API)."""
+    return matrix.select("features").rdd.map(lambda row: row[0].toArray())
 
-    if algorithm == "kmeans":
-        return KMeans(k=k, seed=seed, initMode="k-means||", maxIter=MAX_ITER, tol=1e-6)
+
+def _start(working: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres and labels of k-means++ (``FINAL_N_INIT`` starts) on the working sample."""
+    model = quiet_kmeans(working, k, seed, FINAL_N_INIT)
+    return np.asarray(model.cluster_centers_, dtype=float), np.asarray(model.labels_)
+
+
+def _mixture_start(working: np.ndarray, k: int, seed: int) -> Any:
+    """A Gaussian mixture to start MLlib's EM from: the sample's k-means segments."""
+    from types import SimpleNamespace
+
+    from pyspark.mllib.linalg import DenseMatrix, DenseVector
+    from pyspark.mllib.stat.distribution import MultivariateGaussian
+
+    centers, labels = _start(working, k, seed)
+    p = working.shape[1]
+    gaussians, weights = [], []
+    for j in range(k):
+        members = working[labels == j]
+        cov = np.cov(members, rowvar=False).reshape(p, p) if len(members) > 1 else np.eye(p)
+        cov = cov + 1e-6 * np.eye(p)
+        sigma = DenseMatrix(p, p, cov.ravel())
+        gaussians.append(MultivariateGaussian(DenseVector(centers[j]), sigma))
+        weights.append(len(members) / len(working))
+    return SimpleNamespace(k=k, weights=weights, gaussians=gaussians)
+
+
+def _mllib_fit(
+    matrix: Any, working: np.ndarray, algorithm: str, k: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(centres, segment sizes, facts) of MLlib's fit of ``k`` segments on every customer."""
     if algorithm == "bisecting":
-        return BisectingKMeans(k=k, seed=seed, maxIter=MAX_ITER)
-    return GaussianMixture(k=k, seed=seed, maxIter=MAX_ITER)
+        from pyspark.ml.clustering import BisectingKMeans
 
+        fitted = BisectingKMeans(k=k, seed=seed, maxIter=MAX_ITER).fit(matrix)
+        sizes = np.zeros(k, dtype=np.int64)
+        for row in fitted.transform(matrix).groupBy("prediction").count().collect():
+            sizes[int(row["prediction"])] = int(row["count"])
+        centers = np.array(fitted.clusterCenters())
+        return centers, sizes, {"training_cost": float(fitted.summary.trainingCost)}
+    rows = _rows(matrix).persist()
+    info: dict[str, Any] = {}
+    model: Any
+    if algorithm == "kmeans":
+        from pyspark.mllib.clustering import KMeans, KMeansModel
 
-def _centers(model: Any, algorithm: str) -> np.ndarray:
-    if algorithm == "gmm":
-        return np.array([g.mean.toArray() for g in model.gaussians])
-    return np.array([c for c in model.clusterCenters()])
-
-
-def _cost(model: Any, algorithm: str, x: Any, labels: Any, n: int) -> float:
-    if algorithm != "gmm" or x is None:
-        return float(model.summary.trainingCost)
-    # A mixture has no training cost in squared distances: the sample's, scaled to n.
-    centers = _centers(model, algorithm)
-    return float(((x - centers[labels.astype(int)]) ** 2).sum() * n / max(len(x), 1))
-
-
-def decide(scores: list[KScore], knee: int | None, k_range: tuple[int, int], n: int) -> Selection:
-    """The local engine's rule (see :mod:`segmint.selection`) on distributed scores."""
-    low, high = k_range
-    rated = [s for s in scores if s.silhouette is not None and low <= s.k <= high]
-    if not rated:
-        return Selection(k=max(low, 1), mode="auto", rule="no silhouette",
-                         reasons=["no k could be scored"], scores=scores, knee=knee,
-                         sample_size=n)  # fmt: skip
-    best = max(rated, key=lambda s: s.silhouette or -1.0)
-    assert best.silhouette is not None
-    threshold = best.silhouette * SILHOUETTE_TOLERANCE if best.silhouette > 0 else best.silhouette
-    candidates = [s for s in rated if (s.silhouette or -1.0) >= threshold]
-    if best.silhouette >= CLEAR_STRUCTURE:
-        chosen = best
-        reasons = [f"best silhouette {best.silhouette:.3f} at k = {best.k}: clear structure "
-                   f"(>= {CLEAR_STRUCTURE}), the silhouette decides"]  # fmt: skip
-    elif knee is None:
-        chosen = best
-        reasons = [f"best silhouette {best.silhouette:.3f} at k = {best.k}; WCSS has no knee"]
+        start, _ = _start(working, k, seed)
+        model = KMeans.train(
+            rows, k, maxIterations=MAX_ITER, epsilon=1e-6,
+            initialModel=KMeansModel(list(start)),
+        )  # fmt: skip
+        centers = np.array([np.asarray(c) for c in model.clusterCenters])
+        info["training_cost"] = float(model.computeCost(rows))
     else:
-        chosen = min(candidates, key=lambda s: (abs(s.k - knee), s.k))
-        reasons = [
-            f"WCSS knee at k = {knee}",
-            f"best silhouette {best.silhouette:.3f} at k = {best.k} (weak structure, "
-            f"< {CLEAR_STRUCTURE}); k within {SILHOUETTE_TOLERANCE:.0%} of it: "
-            f"{', '.join(str(s.k) for s in candidates)}",
-            f"k = {chosen.k} is the candidate nearest the knee "
-            f"(silhouette {chosen.silhouette:.3f})",
-        ]
-    return Selection(
-        k=chosen.k, mode="auto" if k_range == (2, 10) else "range",
-        rule=(f"best silhouette when it is >= {CLEAR_STRUCTURE}; otherwise, among k with "
-              f"silhouette >= {SILHOUETTE_TOLERANCE:.0%} of the best, "
-              "the one nearest the WCSS knee"),
-        reasons=reasons, scores=scores, knee=knee, sample_size=n,
-    )  # fmt: skip
+        from pyspark.mllib.clustering import GaussianMixture
+
+        model = GaussianMixture.train(
+            rows, k, maxIterations=MAX_ITER, seed=seed,
+            initialModel=_mixture_start(working, k, seed),
+        )  # fmt: skip
+        centers = np.array([g.mu.toArray() for g in model.gaussians])
+    counted = model.predict(rows).countByValue()
+    rows.unpersist()
+    sizes = np.array([int(counted.get(j, 0)) for j in range(k)], dtype=np.int64)
+    return centers, sizes, info
+
+
+def working_sample(matrix: Any, n: int, seed: int) -> tuple[np.ndarray, Any]:
+    """The prepared rows the local rule chooses k on, the local engine's own working sample.
+
+    The local engine snaps the matrix to 12 significant digits of each column's largest
+    value and keeps the :data:`~segmint.model.WORKING_ROWS` rows of smallest value key
+    (:func:`segmint.model.working_rows`); the same key is computed here on the executors,
+    the same rows taken (a distributed top-k) and ordered by the same projections, so on the
+    same customers both engines choose k on the same rows.
+
+    Returns
+    -------
+    ndarray
+        The rows, collected to the driver.
+    pyspark.sql.DataFrame
+        The same rows in Spark (``x`` and ``features``), persisted.
+    """
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.sql import functions as F
+
+    arrays = matrix.select(vector_to_array(F.col("features")).alias("x"))
+    width = len(arrays.first()["x"])
+    peaks = arrays.select(*[F.max(F.abs(F.col("x")[i])) for i in range(width)]).first()
+    peak = np.array([float(v or 0.0) for v in peaks])
+    scale = 10.0 ** np.floor(np.log10(np.where(peak > 0, peak, 1.0)))
+    weights = np.random.default_rng([20260101, seed or 0]).normal(size=(width, 2))
+
+    def keyed(chunks: Any) -> Any:
+        for chunk in chunks:
+            x = np.array(chunk["x"].tolist(), dtype=float).reshape(len(chunk), width)
+            snapped = np.round(x / scale, 12) * scale
+            key = np.modf((snapped @ weights)[:, 0] * 7919.0)[0] % 1.0
+            yield pd.DataFrame({"x": list(snapped), "key": key})
+
+    rows = arrays.mapInPandas(keyed, "x array<double>, key double")
+    if n > WORKING_ROWS:
+        rows = rows.orderBy("key").limit(WORKING_ROWS)
+    sampled = rows.select("x", array_to_vector(F.col("x")).alias("features")).persist()
+    x = np.array(sampled.select("x").toPandas()["x"].tolist(), dtype=float).reshape(-1, width)
+    return x[working_rows(x, WORKING_ROWS, seed)], sampled
+
+
+def _predicted(sampled: Any, centers: np.ndarray) -> Any:
+    """``sampled`` with the nearest centre of each customer as ``prediction``."""
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.sql.functions import col
+
+    def nearest(chunks: Any) -> Any:
+        for chunk in chunks:
+            x = np.array(chunk["x"].tolist(), dtype=float).reshape(len(chunk), -1)
+            labels = nearest_centers(x, centers)[0].astype(float)
+            yield pd.DataFrame({"x": chunk["x"], "prediction": labels})
+
+    arrays = sampled.select(vector_to_array(col("features")).alias("x"))
+    scored = arrays.mapInPandas(nearest, "x array<double>, prediction double")
+    return scored.select(array_to_vector(col("x")).alias("features"), "prediction")
+
+
+def _fit_chosen(
+    matrix: Any, sampled: Any, working: np.ndarray, algorithm: str, k: int, seed: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """MLlib's fit of ``k`` segments on every customer: centres and what MLlib measured.
+
+    KMeans and the mixture start from k-means++ (``FINAL_N_INIT`` starts) on the working
+    sample, as the local engine's fit does, and MLlib iterates on every customer
+    (``k-means||`` alone can settle in a worse optimum than the local engine's).
+    """
+    from pyspark.ml.evaluation import ClusteringEvaluator
+    from pyspark.ml.stat import Summarizer
+
+    if k == 1:
+        # No distinct segments: one segment, its centre the mean customer.
+        mean = matrix.select(Summarizer.mean(matrix.features).alias("m")).first()["m"]
+        return np.array([mean.toArray()]), {"sizes": [matrix.count()]}
+    centers, sizes, info = _mllib_fit(matrix, working, algorithm, k, seed)
+    info = {"estimator": f"MLlib {algorithm}", "sizes": sizes.tolist(), **info}
+    # MLlib's silhouette (squared Euclidean) of the working sample, nearest centre.
+    if len(np.unique(nearest_centers(working, centers)[0])) > 1:
+        evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction")
+        info["silhouette_squared_euclidean"] = float(
+            evaluator.evaluate(_predicted(sampled, centers))
+        )
+    return centers, info
 
 
 def _sample(frame: Any, n: int, size: int, seed: int) -> Any:
@@ -192,7 +286,8 @@ def fit_spark(
     random_state : int
         Seed of samples and MLlib fits.
     algorithm : {"kmeans", "bisecting", "gmm"}
-        MLlib KMeans (k-means||), BisectingKMeans or GaussianMixture (centres: the means).
+        MLlib KMeans or GaussianMixture (centres: the means), both started from k-means++
+        on the working sample, or BisectingKMeans.
     exclude : tuple of str
         Columns never used as features.
     roles, feature_spec, account, excluded, source
@@ -213,25 +308,16 @@ def fit_spark(
     table["customer_id"] = table["customer_id"].astype("string")
     preparation = fit_preparation(table, exclude=("customer_id", *exclude), source=source)
     matrix = _matrix_frame(features, preparation).persist()
-    sample = _sample(matrix, n, SILHOUETTE_SAMPLE, seed).persist()
-    if mode == "fixed":
-        if low > n:
-            raise UsageError(f"k = {low} is larger than the number of customers (n_samples = {n})")
-        selection = Selection(k=low, mode="fixed", rule="given", reasons=[f"k = {low} was given"],
-                              sample_size=n)  # fmt: skip
-        fitted = {low: _estimator(algorithm, low, seed).fit(matrix)}
-        mllib_silhouette: dict[int, float] = {}
-    else:
-        selection, fitted, mllib_silhouette = _select(
-            matrix, sample, algorithm, (low, min(high, n - 1)), seed, n, mode
-        )
-    chosen = fitted[selection.k]
-    centers = _centers(chosen, algorithm)
+    if mode != "auto" and low > n:
+        raise UsageError(f"k = {low} is larger than the number of customers (n_samples = {n})")
+    working, sampled = working_sample(matrix, n, seed)
+    selection = choose_k(
+        working, DEFAULT_RANGE if mode == "auto" else (low, high), random_state=random_state,
+        fixed=low if mode == "fixed" else None, mode=mode,
+    )  # fmt: skip
+    centers, mllib = _fit_chosen(matrix, sampled, working, algorithm, selection.k, seed)
     # The local engine's order: largest segment first, then by centre coordinates.
-    raw = chosen.transform(matrix).groupBy("prediction").count().collect()
-    sizes = np.zeros(len(centers), dtype=np.int64)
-    for row in raw:
-        sizes[int(row["prediction"])] = int(row["count"])
+    sizes = np.asarray(mllib.pop("sizes"), dtype=np.int64)
     order = sorted(range(len(centers)), key=lambda j: (-int(sizes[j]), *np.round(centers[j], 9)))
     centers = centers[order]
     provisional = SegmentationModel(
@@ -260,7 +346,7 @@ def fit_spark(
     segments = [{"id": p.id, "name": p.name, "action": p.action, "size": p.size,
                  "share": round(p.share, 6)} for p in profiles]  # fmt: skip
     selection_doc = {**selection.to_dict(), "engine": "spark", "algorithm": algorithm,
-                     "mllib_silhouette_squared_euclidean": mllib_silhouette}  # fmt: skip
+                     "mllib": mllib}  # fmt: skip
     columns = [c for c in features.columns if c != "customer_id"]
     model = SegmentationModel(
         roles=roles or ColumnRoles(kind="customers", customer="customer_id"),
@@ -275,8 +361,11 @@ def fit_spark(
     )  # fmt: skip
     named = label_spark(model, features)
     assignments = named.toPandas() if n <= PROFILE_SAMPLE else profiled.iloc[:0]
-    excluded = excluded if excluded is not None else pd.DataFrame(
-        {"customer_id": pd.Series(dtype="string"), "reason": [], "detail": []})
+    excluded = (
+        excluded
+        if excluded is not None
+        else pd.DataFrame({"customer_id": pd.Series(dtype="string"), "reason": [], "detail": []})
+    )
     summary = {
         "segmint_version": __version__, "source": source, "engine": "spark",
         "input_kind": model.roles.kind, "roles": model.roles.to_dict(), "k": model.k,
@@ -293,46 +382,6 @@ def fit_spark(
     result = SegmentationResult(model=model, assignments=assignments, excluded=excluded,
                                 profiles=profiles, features=customers, summary=summary)  # fmt: skip
     matrix.unpersist()
-    sample.unpersist()
+    sampled.unpersist()
     labels.unpersist()
     return SparkFit(model=model, result=result, labels=named)
-
-
-def _select(
-    matrix: Any, sample: Any, algorithm: str, k_range: tuple[int, int],
-    seed: int, n: int, mode: str,
-) -> tuple[Selection, dict[int, Any], dict[int, float]]:
-    from pyspark.ml.evaluation import ClusteringEvaluator
-    from pyspark.ml.stat import Summarizer
-
-    low, high = k_range
-    if high < low:
-        raise UsageError(f"{n} customers are too few to compare {low} or more segments")
-    summarizer = Summarizer.metrics("variance").summary(matrix.features)
-    stats = matrix.select(summarizer.alias("s")).first()
-    total = float(np.sum(stats["s"]["variance"].toArray()) * (n - 1))
-    scores = [KScore(k=1, wcss=total, silhouette=None, calinski_harabasz=None, davies_bouldin=None)]
-    fitted: dict[int, Any] = {}
-    evaluated: dict[int, float] = {}
-    evaluator = ClusteringEvaluator(featuresCol="features", predictionCol="prediction")
-    for k in range(max(low, 2), high + 1):
-        # Several starts, the lowest cost kept, as the local sweep does (SWEEP_N_INIT).
-        starts = [_estimator(algorithm, k, seed + i).fit(matrix) for i in range(SWEEP_N_INIT)]
-        model = starts[0]
-        if algorithm != "gmm":
-            model = min(starts, key=lambda m: _cost(m, algorithm, None, None, n))
-        fitted[k] = model
-        predicted = model.transform(sample).select("features", "prediction").toPandas()
-        labels = predicted["prediction"].to_numpy()
-        x = np.array([v.toArray() for v in predicted["features"]])
-        silhouette = float(silhouette_score(x, labels)) if len(np.unique(labels)) > 1 else None
-        if len(np.unique(labels)) > 1:
-            evaluated[k] = float(evaluator.evaluate(model.transform(sample)))
-        scores.append(KScore(k=k, wcss=_cost(model, algorithm, x, labels, n), silhouette=silhouette,
-                             calinski_harabasz=None, davies_bouldin=None))  # fmt: skip
-    ks = np.array([s.k for s in scores])
-    knee_x = knee_point(ks, np.array([s.wcss for s in scores]))
-    selection = decide(scores, int(knee_x) if knee_x is not None else None, (low, high), n)
-    if mode == "range":
-        selection = dataclasses.replace(selection, mode="range")
-    return selection, fitted, evaluated

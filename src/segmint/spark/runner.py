@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from segmint.artifacts import load_model, save_model
-from segmint.io import write_table
+from segmint.io import LoadedTable, write_table
+from segmint.pipeline import CustomerTable
 from segmint.report.html import render_report
 from segmint.rundir import build_extras, write_extras
 from segmint.runner import _check_output_dir, _write_folder_atomically, resolve_model_dir
@@ -47,7 +48,12 @@ def fit_spark_file(
     summary["feature_spec_hash"] = spec.fingerprint()
 
     def write(folder: Path) -> None:
-        write_table(result.assignments, folder / "segments.csv")
+        if len(result.assignments) < fitted.model.training["n_customers"]:
+            # Above PROFILE_SAMPLE customers the labels stay in Spark: its executors write
+            # them (on a cluster the folder must be on storage they share).
+            fitted.labels.write.parquet((folder / "segments.parquet").resolve().as_uri())
+        else:
+            write_table(result.assignments, folder / "segments.csv")
         write_table(result.excluded, folder / "excluded.csv")
         write_table(result.profiles_table(), folder / "profiles.csv")
         save_model(result.model, folder / "model")
@@ -79,3 +85,21 @@ def assign_spark_file(
     labels = label_spark(model, spark.createDataFrame(run.result.features)).toPandas()
     write_table(labels, Path(out))
     return len(labels)
+
+
+def refresh_spark_inputs(
+    workspace: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    *,
+    as_of: str | None = None,
+    master: str = DEFAULT_MASTER,
+    spark: Any = None,
+) -> tuple[LoadedTable, CustomerTable]:
+    """For ``refresh --engine spark``: the new log's customer features, derived in Spark
+    with the serving model's spec, and the log's columns (no rows) for the checks."""
+    model = load_model(resolve_model_dir(workspace))
+    spark = spark or spark_session(master)
+    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of)
+    found = run.result
+    table = CustomerTable(found.features, found.excluded, found.account, found.spec)
+    return LoadedTable(run.sample, str(data), str(run.load["format"])), table

@@ -50,7 +50,7 @@ from segmint.matching import (
     relabel,
 )
 from segmint.monitor import Migration, migration
-from segmint.pipeline import SegmentationModel, SegmentationResult, segment
+from segmint.pipeline import CustomerTable, SegmentationModel, SegmentationResult, segment
 from segmint.report.migration import render_migration
 from segmint.store._workspace import RunRecord, Workspace, WorkspaceState, run_id_for
 
@@ -267,6 +267,7 @@ def refresh_workspace(
     match_rule: MatchRule | None = None,
     progress: Progress = _noop,
     salt: str | None = None,
+    table: CustomerTable | None = None,
 ) -> RunOutcome:
     """Refit on new data the way the serving model was fitted, keep ids, decide who serves.
 
@@ -284,6 +285,10 @@ def refresh_workspace(
         Called with the name of each step.
     salt : str, optional
         The salt of a workspace whose customer ids are pseudonymised (required there).
+    table : CustomerTable, optional
+        The customer features of ``data`` already derived with the serving model's spec
+        (``refresh --engine spark``); ``data.frame`` then only needs the log's columns,
+        and the run's data fingerprint is that of these features.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     ws.require()
@@ -295,6 +300,8 @@ def refresh_workspace(
             )
         check = check_salt(ws, state, salt)
         champion = ws.load_model(state.champion)
+        if check is not None and table is not None:
+            raise UsageError(f"{ws.path}: pseudonymised ids are refreshed by the local engine")
         if check is not None and salt:
             data, _ = pseudonymised(data, salt, roles=champion.roles)
         progress("deriving features and refitting")
@@ -303,13 +310,14 @@ def refresh_workspace(
             roles=champion.roles,
             as_of=as_of,
             source=data.source,
+            table=table,
             **_segment_kwargs(champion.params),
             **feature_options(champion),
         )
         return _record(
             ws,
             state,
-            data,
+            data if table is None else LoadedTable(table.frame, data.source, data.format),
             result,
             kind="refresh",
             as_of=as_of,
