@@ -36,7 +36,7 @@ out_console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class InputShape(str, enum.Enum):
+class InputShape(enum.StrEnum):
     """Shape of the input data."""
 
     auto = "auto"
@@ -45,14 +45,31 @@ class InputShape(str, enum.Enum):
 
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback on errors.")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Read the data from a database (SQLAlchemy URL).")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Read the data from a database (SQLAlchemy URL).")
+]
 QueryOpt = Annotated[str | None, typer.Option("--query", help="With --db: the SELECT to run.")]
 DbTableOpt = Annotated[str | None, typer.Option("--table", help="With --db: read this table.")]
-SpecOpt = Annotated[str | None, typer.Option("--spec", help="Transactions: feature spec file (.toml or .yaml).")]
-HashIdsOpt = Annotated[bool, typer.Option("--hash-ids", help="Replace customer ids by salted hashes in every output.")]
-SaltOpt = Annotated[str | None, typer.Option("--salt", envvar="SEGMINT_ID_SALT", help="Salt of --hash-ids (default: random per run).")]
-IdMapOpt = Annotated[str | None, typer.Option("--id-map", help="With --hash-ids: write id -> pseudonym to this file.")]
-KeepPiiOpt = Annotated[bool, typer.Option("--keep-pii", help="Write ids that are personal data (e-mails, ...) as they are.")]
+SpecOpt = Annotated[
+    str | None, typer.Option("--spec", help="Transactions: feature spec file (.toml or .yaml).")
+]
+HashIdsOpt = Annotated[
+    bool, typer.Option("--hash-ids", help="Replace customer ids by salted hashes in every output.")
+]
+SaltOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--salt", envvar="SEGMINT_ID_SALT", help="Salt of --hash-ids (default: random per run)."
+    ),
+]
+IdMapOpt = Annotated[
+    str | None,
+    typer.Option("--id-map", help="With --hash-ids: write id -> pseudonym to this file."),
+]
+KeepPiiOpt = Annotated[
+    bool,
+    typer.Option("--keep-pii", help="Write ids that are personal data (e-mails, ...) as they are."),
+]
 
 
 @contextmanager
@@ -124,21 +141,30 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
         title=f"{_count(summary['k'], 'segment')} of {_count(summary['n_customers'], 'customer')}"
     )
     for column in ("id", "name", "customers", "share", "recommended action"):
-        table.add_column(column, justify="right" if column in ("id", "customers", "share") else "left")
+        table.add_column(
+            column, justify="right" if column in ("id", "customers", "share") else "left"
+        )
     for seg in summary["segments"]:
-        table.add_row(str(seg["id"]), seg["name"], f"{seg['size']:,}", f"{seg['share']:.1%}", seg["action"])
+        table.add_row(
+            str(seg["id"]), seg["name"], f"{seg['size']:,}", f"{seg['share']:.1%}", seg["action"]
+        )
     out_console.print(table)
     for line in _choice_lines(summary):
         out_console.print(f"  {line}", markup=False)
     if summary["n_excluded"]:
-        reasons = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items())
+        reasons = ", ".join(
+            f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items()
+        )
         out_console.print(
-            f"  excluded: {_count(summary['n_excluded'], 'customer')} ({reasons}); see excluded.csv",
+            f"  excluded: {_count(summary['n_excluded'], 'customer')} ({reasons}); "
+            "see excluded.csv",
             markup=False,
         )
     rows_without_id = summary["data"].get("rows_without_customer_id", 0)
     if rows_without_id and summary["input_kind"] == "transactions":
-        out_console.print(f"  {rows_without_id:,} rows have no customer id and cannot be attributed", markup=False)
+        out_console.print(
+            f"  {rows_without_id:,} rows have no customer id and cannot be attributed", markup=False
+        )
     if summary.get("outcome"):
         out_console.print(f"  outcome: {summary['outcome']['conclusion']}", markup=False)
     if summary.get("comparison"):
@@ -148,7 +174,9 @@ def _print_segments(summary: dict[str, Any], out_dir: Path) -> None:
             f"`segmint fit ... --out {out_dir} --k N` reuses a candidate",
             markup=False,
         )
-    out_console.print(f"Outputs in {out_dir}/ (segments.csv, profiles.csv, summary.json, model/)", markup=False)
+    out_console.print(
+        f"Outputs in {out_dir}/ (segments.csv, profiles.csv, summary.json, model/)", markup=False
+    )
     out_console.print(f"Report: {out_dir / 'report.html'}", markup=False)
 
 
@@ -158,43 +186,83 @@ def _choice_lines(summary: dict[str, Any]) -> list[str]:
     lines = [f"k: {reason}" for reason in selection.get("reasons", [])]
     if summary.get("message"):
         if summary["k"] == 1 and selection.get("continuum_k"):
-            lines.insert(0, f"NO DISTINCT SEGMENTS (k = 1): for a partition of the continuum use --k N "
-                            f"(suggested --k {selection['continuum_k']})")  # fmt: skip
+            lines.insert(
+                0,
+                f"NO DISTINCT SEGMENTS (k = 1): for a partition of the continuum use --k N "
+                f"(suggested --k {selection['continuum_k']})",
+            )
         else:
             lines.insert(0, f"NOTE: {summary['message']}")
     choice = selection.get("algorithm_choice")
     if choice:
-        lines += [f"algorithm: {choice['algorithm']}: {reason}" for reason in choice.get("reasons", [])]
+        lines += [
+            f"algorithm: {choice['algorithm']}: {reason}" for reason in choice.get("reasons", [])
+        ]
     elif summary.get("algorithm"):
         lines.append(f"algorithm: {summary['algorithm']}")
     stability = summary.get("stability")
     if isinstance(stability, dict) and stability.get("bootstrap_ari") is not None:
         verdict = "stable" if stability.get("stable") else "unstable"
-        lines.append(f"stability: {verdict}, mean adjusted Rand index {stability['bootstrap_ari']:.2f} over "
-                     f"{stability['rounds']} bootstrap refits")  # fmt: skip
+        lines.append(
+            f"stability: {verdict}, mean adjusted Rand index {stability['bootstrap_ari']:.2f} over "
+            f"{stability['rounds']} bootstrap refits"
+        )
     discriminant = selection.get("discriminant") or {}
     if discriminant.get("accuracy") is not None:
-        lines.append(f"discriminant check: a {discriminant['classifier']} recovers the segments with "
-                     f"{discriminant['accuracy']:.0%} accuracy ({discriminant['folds']}-fold cross-validated)")  # fmt: skip
+        lines.append(
+            f"discriminant check: a {discriminant['classifier']} recovers the segments with "
+            f"{discriminant['accuracy']:.0%} accuracy "
+            f"({discriminant['folds']}-fold cross-validated)"
+        )
     lines += [f"warning: {w}" for w in summary.get("warnings", []) if w != summary.get("message")]
     return lines
 
 
 @app.command()
 def fit(
-    data: Annotated[str | None, typer.Argument(help="Data file: CSV, TSV, Excel, JSON or Parquet (or --db).")] = None,
-    out: Annotated[str | None, typer.Option("--out", help="Output folder [default: segmint-output, none with --workspace].")] = None,
+    data: Annotated[
+        str | None, typer.Argument(help="Data file: CSV, TSV, Excel, JSON or Parquet (or --db).")
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", help="Output folder [default: segmint-output, none with --workspace]."
+        ),
+    ] = None,
     k: Annotated[str, typer.Option("--k", help="Number of segments: auto, N or MIN-MAX.")] = "auto",
-    id_col: Annotated[str | None, typer.Option("--id", help="Customer id column (detected if not given).")] = None,
-    input_shape: Annotated[InputShape, typer.Option("--input", help="Shape of the data.")] = InputShape.auto,
+    id_col: Annotated[
+        str | None, typer.Option("--id", help="Customer id column (detected if not given).")
+    ] = None,
+    input_shape: Annotated[
+        InputShape, typer.Option("--input", help="Shape of the data.")
+    ] = InputShape.auto,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD).")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Column never used as a feature (repeatable).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to standard output.")] = False,
-    outcome: Annotated[str | None, typer.Option("--outcome", help="Column reported per segment (rate or mean), never a feature.")] = None,
-    compare: Annotated[bool, typer.Option("--compare", help="Fit and profile every k of the range side by side.")] = False,
-    workspace: Annotated[str | None, typer.Option("--workspace", help="Record the run and model in this workspace.")] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Column never used as a feature (repeatable)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print summary.json to standard output.")
+    ] = False,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome", help="Column reported per segment (rate or mean), never a feature."
+        ),
+    ] = None,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Fit and profile every k of the range side by side.")
+    ] = False,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", help="Record the run and model in this workspace.")
+    ] = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
@@ -203,10 +271,30 @@ def fit(
     salt: SaltOpt = None,
     id_map: IdMapOpt = None,
     keep_pii: KeepPiiOpt = False,
-    engine: Annotated[str, typer.Option("--engine", help="local (DuckDB, scikit-learn) or spark (Spark SQL, MLlib).")] = "local",
-    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")] = "local[*]",
-    algorithm: Annotated[str, typer.Option("--algorithm", help="auto (compares k-means, gmm, ward, genie), kmeans, gmm, ward, genie, birch, hdbscan or consensus.")] = "auto",
-    within: Annotated[str | None, typer.Option("--within", help="Segment each value of this column (plan, region, ...) separately, k per tier.")] = None,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="local (DuckDB, scikit-learn) or spark (Spark SQL, MLlib)."),
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
+    algorithm: Annotated[
+        str,
+        typer.Option(
+            "--algorithm",
+            help=(
+                "auto (compares k-means, gmm, ward, genie), kmeans, gmm, ward, genie, birch, "
+                "hdbscan or consensus."
+            ),
+        ),
+    ] = "auto",
+    within: Annotated[
+        str | None,
+        typer.Option(
+            "--within",
+            help="Segment each value of this column (plan, region, ...) separately, k per tier.",
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Segment the customers in DATA and write segments, profiles, report and model."""
@@ -227,9 +315,15 @@ def fit(
                 raise UsageError("--engine spark reads a CSV/TSV/Parquet file (DATA)")
             if algorithm not in ("auto", "kmeans", "gmm"):
                 raise UsageError(f"--engine spark fits kmeans or gmm (MLlib), not {algorithm}")
-            fitted = fit_spark_file(data, out_dir=out or "segmint-output", k=k_spec, seed=seed,
-                                    as_of=as_of, master=spark_master,
-                                    algorithm="kmeans" if algorithm == "auto" else algorithm)  # fmt: skip
+            fitted = fit_spark_file(
+                data,
+                out_dir=out or "segmint-output",
+                k=k_spec,
+                seed=seed,
+                as_of=as_of,
+                master=spark_master,
+                algorithm="kmeans" if algorithm == "auto" else algorithm,
+            )
             _print_segments(fitted.result.summary, Path(out or "segmint-output"))
             return
         if engine != "local":
@@ -240,14 +334,30 @@ def fit(
             from segmint.cli_workspace import fit_into_workspace_command
 
             if hash_ids and not salt:
-                raise UsageError("--hash-ids with --workspace needs --salt (or SEGMINT_ID_SALT): every "
-                                 "later refresh and monitor must pseudonymise the ids the same way")  # fmt: skip
+                raise UsageError(
+                    "--hash-ids with --workspace needs --salt (or SEGMINT_ID_SALT): every "
+                    "later refresh and monitor must pseudonymise the ids the same way"
+                )
             fit_into_workspace_command(
-                source, workspace, out=out, k=k_spec, customer_col=id_col, input_kind=input_shape.value,
-                sheet=sheet, as_of=as_of, exclude=tuple(exclude or ()), seed=seed, as_json=as_json,
-                salt=salt if hash_ids else None, id_map=id_map, outcome=outcome, compare=compare,
-                algorithm=algorithm, within=within, spec=privacy["spec"],
-            )  # fmt: skip
+                source,
+                workspace,
+                out=out,
+                k=k_spec,
+                customer_col=id_col,
+                input_kind=input_shape.value,
+                sheet=sheet,
+                as_of=as_of,
+                exclude=tuple(exclude or ()),
+                seed=seed,
+                as_json=as_json,
+                salt=salt if hash_ids else None,
+                id_map=id_map,
+                outcome=outcome,
+                compare=compare,
+                algorithm=algorithm,
+                within=within,
+                spec=privacy["spec"],
+            )
             return
         with _progress(not as_json, 3) as progress:
             run = fit_file(
@@ -276,19 +386,37 @@ def fit(
 
 @app.command()
 def assign(
-    model_dir: Annotated[str, typer.Argument(help="A fit's output folder, its model/ folder, or a workspace.")],
-    data: Annotated[str | None, typer.Argument(help="Customers to label (same shape of data as for fit; or --db).")] = None,
-    out: Annotated[str | None, typer.Option("--out", help="Write labels here (.csv or .parquet); default: standard output.")] = None,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Transactions: features as of this date.")] = None,
+    model_dir: Annotated[
+        str, typer.Argument(help="A fit's output folder, its model/ folder, or a workspace.")
+    ],
+    data: Annotated[
+        str | None,
+        typer.Argument(help="Customers to label (same shape of data as for fit; or --db)."),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", help="Write labels here (.csv or .parquet); default: standard output."
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Transactions: features as of this date.")
+    ] = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
     hash_ids: HashIdsOpt = False,
     salt: SaltOpt = None,
     keep_pii: KeepPiiOpt = False,
-    engine: Annotated[str, typer.Option("--engine", help="local or spark (features and labels in Spark).")] = "local",
-    spark_master: Annotated[str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")] = "local[*]",
+    engine: Annotated[
+        str, typer.Option("--engine", help="local or spark (features and labels in Spark).")
+    ] = "local",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Label new customers with a saved model (or a workspace's serving model)."""
@@ -319,8 +447,12 @@ def assign(
         excluded = run.assignment.excluded
         if len(excluded):
             where = f"; listed in {run.excluded_out}" if run.excluded_out else ""
-            counts = ", ".join(f"{n:,} {r.replace('_', ' ')}" for r, n in excluded["reason"].value_counts().items())
-            err_console.print(f"excluded: {_count(len(excluded), 'customer')} ({counts}){where}", markup=False)
+            counts = ", ".join(
+                f"{n:,} {r.replace('_', ' ')}" for r, n in excluded["reason"].value_counts().items()
+            )
+            err_console.print(
+                f"excluded: {_count(len(excluded), 'customer')} ({counts}){where}", markup=False
+            )
         if run.out is not None:
             err_console.print(f"{len(labelled):,} customers labelled in {run.out}", markup=False)
 
@@ -328,7 +460,9 @@ def assign(
 @app.command()
 def demo(
     out: Annotated[str, typer.Option("--out", help="Output folder.")] = "segmint-demo",
-    customers: Annotated[int, typer.Option("--customers", min=10, help="Customers to generate.")] = 2000,
+    customers: Annotated[
+        int, typer.Option("--customers", min=10, help="Customers to generate.")
+    ] = 2000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     debug: Debug = False,
 ) -> None:
@@ -346,17 +480,27 @@ def demo(
             with _progress(True, 3) as progress:
                 run = fit_file(data, out_dir=out, seed=seed, progress=progress)
             write_table(log, run.out_dir / "demo_transactions.csv")
-        out_console.print(f"Demo data: {len(log):,} transactions of {customers:,} customers "
-                          f"(generated; saved as {run.out_dir / 'demo_transactions.csv'})", markup=False)  # fmt: skip
+        out_console.print(
+            f"Demo data: {len(log):,} transactions of {customers:,} customers "
+            f"(generated; saved as {run.out_dir / 'demo_transactions.csv'})",
+            markup=False,
+        )
         _print_segments(run.summary, run.out_dir)
 
 
 @app.command()
 def serve(
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace the service serves (created when new).")] = "segmint-workspace",
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; not loopback needs SEGMINT_API_TOKEN.")] = "127.0.0.1",
+    workspace: Annotated[
+        str, typer.Option("--workspace", help="Workspace the service serves (created when new).")
+    ] = "segmint-workspace",
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; not loopback needs SEGMINT_API_TOKEN."),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
-    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="Largest upload in MB.")] = 200,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", min=1, help="Largest upload in MB.")
+    ] = 200,
     debug: Debug = False,
 ) -> None:
     """Serve the JSON API (/api/v1, docs at /docs) and the web app (/) over a workspace."""
@@ -365,8 +509,13 @@ def serve(
     from segmint.web.server import run_server
 
     with _errors(debug):
-        run_server(workspace=workspace, host=host, port=port, api_token=os.environ.get("SEGMINT_API_TOKEN"),
-                   max_upload_bytes=max_upload_mb * 1024 * 1024)  # fmt: skip
+        run_server(
+            workspace=workspace,
+            host=host,
+            port=port,
+            api_token=os.environ.get("SEGMINT_API_TOKEN"),
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
+        )
 
 
 def _feature_options(
@@ -392,7 +541,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Customer segmentation: from a data file to named customer segments."""
 
@@ -402,6 +553,4 @@ def main() -> None:
     app()
 
 
-from segmint import cli_workspace as _cli_workspace  # noqa: E402  registers the workspace commands
-from segmint import cli_report as _cli_report  # noqa: E402  registers `segmint report`
 from segmint import cli_features as _cli_features  # noqa: E402, F401  registers `segmint features`
