@@ -554,3 +554,5 @@ def main() -> None:
 
 
 from segmint import cli_features as _cli_features  # noqa: E402, F401  registers `segmint features`
+from segmint import cli_report as _cli_report  # noqa: E402, F401  registers `segmint report`
+from segmint import cli_workspace as _cli_workspace  # noqa: E402, F401  registers the workspace commands
