@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -297,7 +298,7 @@ def feature_drift(
         c = cur_values[plan.name].to_numpy(dtype=float)
         psi = population_stability_index(r, c)
         r_ok, c_ok = r[~np.isnan(r)], c[~np.isnan(c)]
-        ks = ks_2samp(r_ok, c_ok) if len(r_ok) and len(c_ok) else None
+        ks = _ks_test(r_ok, c_ok) if len(r_ok) and len(c_ok) else None
         std = float(np.std(r_ok)) if len(r_ok) else 0.0
         wd = wasserstein_distance(r_ok, c_ok) / std if std > 0 and len(c_ok) else None
         out.append(
@@ -434,8 +435,18 @@ def _quantiles(values: np.ndarray) -> dict[str, float] | None:
     return {"p10": round(float(p10), 6), "p50": round(float(p50), 6), "p90": round(float(p90), 6)}
 
 
+def _ks_test(a: np.ndarray, b: np.ndarray) -> Any:
+    """Two-sample Kolmogorov-Smirnov test; where scipy cannot compute the exact p-value it
+    falls back to the asymptotic one (said here instead of by a warning)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "ks_2samp: Exact calculation unsuccessful")
+        return ks_2samp(a, b)
+
+
 def _ks(a: np.ndarray, b: np.ndarray) -> float | None:
-    return round(float(ks_2samp(a, b).statistic), 6) if len(a) and len(b) else None
+    # Only the statistic is needed: the asymptotic method gives the same statistic without
+    # attempting an exact p-value (which can fail with a warning on large, tied samples).
+    return round(float(ks_2samp(a, b, method="asymp").statistic), 6) if len(a) and len(b) else None
 
 
 def segment_drift(
