@@ -70,6 +70,9 @@ KeepPiiOpt = Annotated[
     bool,
     typer.Option("--keep-pii", help="Write ids that are personal data (e-mails, ...) as they are."),
 ]
+SparkMasterOpt = Annotated[
+    str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+]
 
 
 @contextmanager
@@ -275,9 +278,7 @@ def fit(
         str,
         typer.Option("--engine", help="local (DuckDB, scikit-learn) or spark (Spark SQL, MLlib)."),
     ] = "local",
-    spark_master: Annotated[
-        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
-    ] = "local[*]",
+    spark_master: SparkMasterOpt = "local[*]",
     algorithm: Annotated[
         str,
         typer.Option(
@@ -414,9 +415,7 @@ def assign(
     engine: Annotated[
         str, typer.Option("--engine", help="local or spark (features and labels in Spark).")
     ] = "local",
-    spark_master: Annotated[
-        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
-    ] = "local[*]",
+    spark_master: SparkMasterOpt = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Label new customers with a saved model (or a workspace's serving model)."""

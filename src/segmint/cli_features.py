@@ -16,7 +16,15 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from segmint.cli import Debug, _check_as_of, _errors, app, err_console, out_console
+from segmint.cli import (
+    Debug,
+    SparkMasterOpt,
+    _check_as_of,
+    _errors,
+    app,
+    err_console,
+    out_console,
+)
 from segmint.errors import UsageError
 
 
@@ -152,9 +160,7 @@ def features(
     engine: Annotated[
         str, typer.Option("--engine", help="local (DuckDB) or spark (Spark SQL, CSV/TSV/Parquet).")
     ] = "local",
-    spark_master: Annotated[
-        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
-    ] = "local[*]",
+    spark_master: SparkMasterOpt = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Write one row of behavioural features per customer of a transaction log.

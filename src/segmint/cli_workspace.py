@@ -21,6 +21,7 @@ from segmint.cli import (
     DbTableOpt,
     Debug,
     QueryOpt,
+    SparkMasterOpt,
     _check_as_of,
     _count,
     _errors,
@@ -228,9 +229,7 @@ def refresh(
     engine: Annotated[
         str, typer.Option("--engine", help="local, or spark (features of a log in Spark SQL).")
     ] = "local",
-    spark_master: Annotated[
-        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
-    ] = "local[*]",
+    spark_master: SparkMasterOpt = "local[*]",
     debug: Debug = False,
 ) -> None:
     """Refit on new data, keep segment ids and names, and serve the new model only if as good."""

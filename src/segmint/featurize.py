@@ -243,16 +243,24 @@ def apply_id_policy(
     excluded = swap(result.excluded)
     assert features is not None and excluded is not None
     new = replace(result, features=features, excluded=excluded, quality=swap(result.quality))
-    policy = {
-        "pseudonymised": True,
-        "reason": "--hash-ids"
+    policy = _pseudonym_policy(ids, id_pii)
+    id_map = pd.DataFrame({"customer_id": everyone.to_numpy(), "pseudonym": hashed.to_numpy()})
+    return new, policy, id_map
+
+
+def _pseudonym_policy(ids: IdPolicy, id_pii: PiiColumn | None) -> dict[str, Any]:
+    """How the customer ids were pseudonymised, for the summary."""
+    reason = (
+        "--hash-ids"
         if ids.hash_ids
-        else f"the customer id is personal data ({id_pii.kind if id_pii else ''})",
+        else f"the customer id is personal data ({id_pii.kind if id_pii else ''})"
+    )
+    return {
+        "pseudonymised": True,
+        "reason": reason,
         "method": "sha256(salt:id), 16 hex digits",
         "salt": "given" if ids.salt else "random, not kept",
     }
-    id_map = pd.DataFrame({"customer_id": everyone.to_numpy(), "pseudonym": hashed.to_numpy()})
-    return new, policy, id_map
 
 
 def write_features(
@@ -419,14 +427,7 @@ def pseudonymise_loaded(
             pd.DataFrame({"customer_id": original, "pseudonym": hashed}).dropna().drop_duplicates()
         )
         id_map = pairs.reset_index(drop=True)
-        policy = {
-            "pseudonymised": True,
-            "reason": "--hash-ids"
-            if ids.hash_ids
-            else f"the customer id is personal data ({id_pii.kind if id_pii else ''})",
-            "method": "sha256(salt:id), 16 hex digits",
-            "salt": "given" if ids.salt else "random, not kept",
-        }
+        policy = _pseudonym_policy(ids, id_pii)
     elif id_pii is not None:
         policy["personal_data"] = id_pii.kind
     all_pii = ([id_pii] if id_pii else []) + pii
