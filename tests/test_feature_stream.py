@@ -10,7 +10,7 @@ import pytest
 
 from segmint import scan
 from segmint.datasets import write_transactions
-from segmint.errors import DataError
+from segmint.errors import DataError, UsageError
 from segmint.features import FAMILIES, detect_roles, frame_features, spec_from_roles
 from segmint.features.engine import TransactionFeatures
 from segmint.io import read_table
@@ -57,10 +57,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+@pytest.mark.parametrize("work", ["memory", "file"])
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_generator_log_streamed_equals_in_memory(generated: dict[str, Path], suffix: str) -> None:
+def test_generator_log_streamed_equals_in_memory(
+    generated: dict[str, Path], suffix: str, work: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = generated[suffix]
+    if work == "file":
+        monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)  # the log "does not fit"
     result = streamed(path)
+    assert result.load["work"]["work_database"] == work
     assert_same(in_memory(path), result.features)
     assert result.load["rows_read"] == len(pd.read_parquet(generated["parquet"]))
     assert result.features.spec is not None and result.features.spec.channel == "Channel"
@@ -245,3 +251,32 @@ def test_utf16_files_are_read_into_memory(tmp_path: Path) -> None:
     run = log_features(path, today=TODAY)
     assert "streamed" not in run.load and run.load["encoding"] == "utf-16"
     assert len(run.result.features) == 4
+
+
+def test_sizes_are_read_as_duckdb_spells_them() -> None:
+    assert scan.parse_size("1GB") == 10**9
+    assert scan.parse_size(" 512 MiB ") == 512 << 20
+    assert scan.parse_size("1.5gib") == 3 << 29
+    assert scan.parse_size("2000") == 2000
+    with pytest.raises(UsageError, match="'lots' is not a size"):
+        scan.parse_size("lots")
+
+
+def test_work_plan_keeps_small_logs_in_memory_and_bounds_large_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(scan, "physical_memory", lambda: 24 << 30)
+    small = scan.plan_work(1_000_000)
+    assert (small.in_memory, small.memory_limit) == (True, "4096MiB")  # a quarter, capped
+    large = scan.plan_work(50_000_000)
+    assert (large.in_memory, large.memory_limit) == (False, "1GB")
+    assert scan.plan_work(16_000_000).in_memory is True
+    assert scan.plan_work(18_000_000).in_memory is False
+    monkeypatch.setattr(scan, "physical_memory", lambda: 4 << 30)  # a small machine
+    assert scan.plan_work(5_000_000).in_memory is False
+    assert scan.plan_work(4_000_000).in_memory is True
+    # a limit given is DuckDB's either way; the log stays in memory only within it
+    assert scan.plan_work(1_000_000, "1GB") == scan.WorkPlan(
+        True, "1GB", "about 1,000,000 lines fit the memory limit"
+    )
+    assert scan.plan_work(10_000_000, "1GB").in_memory is False

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from segmint import scan
 from segmint.datasets import make_transactions
 from segmint.features import FAMILIES, FeatureSpec, frame_features
 from segmint.features.spec import DEFAULT_NON_PRODUCT_CODES
@@ -114,6 +115,25 @@ def test_online_retail_cancellations_are_matched_to_orders(
     )
     # every customer accounted for
     assert len(retail.result.features) + len(retail.result.excluded) == 4_372
+
+
+@pytest.mark.realdata
+def test_online_retail_same_features_from_a_work_database_file(
+    retail_path: Path, retail: LogFeatures, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log too large for memory is worked on from a database file (duplicates and voided
+    lines then marked in a stored, compressed table): the same numbers as in memory."""
+    assert retail.load["work"]["work_database"] == "memory"
+    monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)  # every log "too large"
+    on_disk = log_features(retail_path, today=TODAY)
+    assert on_disk.load["work"]["work_database"] == "file"
+    assert on_disk.load["work"]["memory_limit"] == "1GB"
+    pd.testing.assert_frame_equal(retail.result.features, on_disk.result.features)
+    pd.testing.assert_frame_equal(retail.result.quality, on_disk.result.quality)
+    pd.testing.assert_frame_equal(retail.result.excluded, on_disk.result.excluded)
+    a, b = dict(retail.result.account), dict(on_disk.result.account)
+    a.pop("timings_seconds"), b.pop("timings_seconds")
+    assert a == b
 
 
 # --------------------------------------------------------------------------- Online Retail II

@@ -229,6 +229,13 @@ def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path
     assert by_spark["segment"].tolist() == by_local["segment"].tolist()
     fitted = pd.read_csv(tmp_path / "fit" / "segments.csv").set_index("customer_id").sort_index()
     assert fitted["segment"].tolist() == by_local["segment"].tolist()
+    # each customer's data-quality score and reasons, as the local engine writes them
+    for labelled in (fitted, by_spark):
+        assert labelled["quality_score"].tolist() == pytest.approx(
+            by_local["quality_score"].tolist(), rel=1e-12
+        )
+        reasons = labelled["quality_reasons"].fillna("")
+        assert reasons.tolist() == by_local["quality_reasons"].fillna("").tolist()
 
 
 def test_refresh_with_the_spark_engine_equals_the_local_refresh(spark, tmp_path: Path) -> None:
@@ -260,3 +267,39 @@ def test_refresh_with_the_spark_engine_equals_the_local_refresh(spark, tmp_path:
     assert remote["migration"] == local["migration"]
     assert remote["continued_segments"] == local["continued_segments"]
     assert remote["n_customers"] == local["n_customers"] == 300
+
+
+def test_segmenter_with_the_spark_engine(spark, tmp_path: Path) -> None:
+    """The estimator fits with MLlib on arrays or on a Spark DataFrame, agrees with the
+    local engine, labels Spark data in Spark, and its model is saved like any other."""
+    from sklearn.datasets import make_blobs
+
+    from segmint import Segmenter
+
+    X, _ = make_blobs(n_samples=3000, centers=4, n_features=3, random_state=1)
+    local = Segmenter(algorithm="kmeans", random_state=0).fit(X)
+    remote = Segmenter(engine="spark", random_state=0).fit(X)
+    assert remote.k_ == local.k_ == 4
+    assert adjusted_rand_score(local.labels_, remote.labels_) > 0.99
+    assert (remote.predict(X) == remote.labels_).all()
+    assert remote.selection_["engine"] == "spark"
+
+    ids = [f"c{i}" for i in range(len(X))]
+    frame = spark.createDataFrame(
+        pd.DataFrame(X, columns=["x0", "x1", "x2"]).assign(customer_id=ids)
+    )
+    labelled = remote.predict(frame).toPandas().set_index("customer_id").loc[ids]
+    assert (labelled["segment"].to_numpy() == remote.labels_).all()
+
+    on_spark = Segmenter(engine="spark", random_state=0).fit(frame)  # never collected
+    assert on_spark.k_ == 4 and list(on_spark.feature_names_in_) == ["x0", "x1", "x2"]
+    spark_labels = on_spark.labels_.toPandas().set_index("customer_id").loc[ids]
+    assert adjusted_rand_score(local.labels_, spark_labels["segment"]) > 0.99
+    save_model(on_spark.model_, tmp_path / "model")
+    served, _ = load_model(tmp_path / "model").label_customers(
+        pd.DataFrame(X, columns=["x0", "x1", "x2"]).assign(customer_id=ids)
+    )
+    assert served["segment"].tolist() == spark_labels["segment"].tolist()
+
+    with pytest.raises(ValueError, match="engine='spark' fits"):
+        Segmenter(engine="spark", algorithm="genie").fit(X)

@@ -11,21 +11,62 @@ The library surface::
     segmint.save_model / load_model   JSON + arrays model folders
 """
 
+import typing as _typing
+
 from segmint._version import __version__
-from segmint.artifacts import load_model, save_model
 from segmint.errors import DataError, InputFileError, ModelError, SegmintError, UsageError
-from segmint.features import (
-    ColumnRoles,
-    FeatureSpec,
-    detect_roles,
-    frame_features,
-    parse_spec,
-    rfm_features,
-)
-from segmint.featurize import log_features
-from segmint.io import LoadedTable, read_table, write_table
-from segmint.model import Segmenter
-from segmint.pipeline import SegmentationModel, SegmentationResult, segment
+
+if _typing.TYPE_CHECKING:
+    from segmint.artifacts import load_model, save_model
+    from segmint.features import (
+        ColumnRoles,
+        FeatureSpec,
+        detect_roles,
+        frame_features,
+        parse_spec,
+        rfm_features,
+    )
+    from segmint.featurize import log_features
+    from segmint.io import LoadedTable, read_table, write_table
+    from segmint.model import Segmenter
+    from segmint.pipeline import SegmentationModel, SegmentationResult, segment
+
+# The surface is imported on first use: ``import segmint.featurize`` (or the CLI's
+# ``features`` command) then does not pay for scikit-learn and the clustering code.
+_LAZY = {
+    "load_model": "segmint.artifacts",
+    "save_model": "segmint.artifacts",
+    "ColumnRoles": "segmint.features",
+    "FeatureSpec": "segmint.features",
+    "detect_roles": "segmint.features",
+    "frame_features": "segmint.features",
+    "parse_spec": "segmint.features",
+    "rfm_features": "segmint.features",
+    "log_features": "segmint.featurize",
+    "LoadedTable": "segmint.io",
+    "read_table": "segmint.io",
+    "write_table": "segmint.io",
+    "Segmenter": "segmint.model",
+    "SegmentationModel": "segmint.pipeline",
+    "SegmentationResult": "segmint.pipeline",
+    "segment": "segmint.pipeline",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmint' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "ColumnRoles",

@@ -154,8 +154,14 @@ def features(
         ),
     ] = False,
     memory_limit: Annotated[
-        str, typer.Option("--memory-limit", help="DuckDB memory limit when streaming.")
-    ] = "1GB",
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB memory limit when streaming (e.g. 1GB). Default: the log is kept in "
+            "memory when it fits a quarter of the machine's memory (at most 4 GiB), else it "
+            "is worked on from a temporary database file under 1GB.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     engine: Annotated[
         str, typer.Option("--engine", help="local (DuckDB) or spark (Spark SQL, CSV/TSV/Parquet).")

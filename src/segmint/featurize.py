@@ -138,7 +138,7 @@ def log_features(
     sheet: str | None = None,
     ids: IdPolicy | None = None,
     progress: Progress | None = None,
-    memory_limit: str | None = "1GB",
+    memory_limit: str | None = None,
     today: dt.date | None = None,
 ) -> LogFeatures:
     """Compute the customer features of a transaction-log file.
@@ -163,7 +163,8 @@ def log_features(
     progress : callable, optional
         ``progress(step, percent)``.
     memory_limit : str, optional
-        DuckDB's memory limit for streamed files.
+        DuckDB's memory limit for streamed files; default: chosen from the log's size and
+        the machine's memory (see :func:`segmint.scan.plan_work`).
     today : date, optional
         The run's date (future dates); default today.
     """
@@ -333,7 +334,7 @@ def open_for_fit(
     stream: bool = True,
     families: tuple[str, ...] = FIT_FAMILIES,
     progress: Progress | None = None,
-    memory_limit: str | None = "1GB",
+    memory_limit: str | None = None,
 ) -> FitInput:
     """Read ``data`` for ``fit``: a transaction log in CSV/TSV/Parquet is streamed and its
     features derived here; anything else is read into memory (ids pseudonymised in place
@@ -441,7 +442,7 @@ def assign_log(
     as_of: dt.date | str | None = None,
     ids: IdPolicy | None = None,
     progress: Progress | None = None,
-    memory_limit: str | None = "1GB",
+    memory_limit: str | None = None,
 ) -> tuple[Any, LogFeatures]:
     """Label the customers of a streamed log with a transaction-log model.
 

@@ -106,26 +106,58 @@ class CleaningSQL:
     spec: FeatureSpec
     as_of: str  # SQL timestamp literal
     future_cut: str  # SQL timestamp literal: the day after the run's date
+    in_place: bool = True
+    """Mark duplicate copies and voided lines in ``log_rows`` itself (``UPDATE``, DuckDB),
+    rather than by joins in the views over it (engines without ``UPDATE``: Spark)."""
 
     @property
     def has_quantity(self) -> bool:
         return self.spec.quantity is not None
 
     def duplicates(self, checks: tuple[str, ...] = ()) -> list[str]:
-        """Statements finding the rows of ``log_rows`` whose hash occurs more than once,
-        grouping them into distinct lines with their number of copies, and the view
+        """Statements marking the copies of equal rows in ``log_rows``, and the view
         ``cls`` of the distinct lines.
 
-        ``checks`` are the reader's flag columns, equal on equal rows, kept with them.
+        Rows whose hash occurs more than once are grouped by the hash and every column;
+        the first row of a group keeps the group's number of ``copies``, the others get
+        0 and leave ``cls``.  Marking rows in place (rather than joining every later scan
+        against the duplicates) keeps each pass over the log a plain scan.
+
+        ``checks`` are the reader's flag columns, equal on equal rows.
         """
         cols = ", ".join((*CANONICAL, *checks, "status"))
+        if not self.in_place:
+            return self._joined_duplicates(cols)
+        return [
+            """
+            CREATE OR REPLACE TEMP TABLE dup_hashes AS
+            SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
+            """,
+            # the marks are a table first: an UPDATE reading its own table is much slower
+            f"""
+            CREATE OR REPLACE TEMP TABLE dup_marks AS
+            SELECT rid, CASE WHEN rid = min(rid) OVER w THEN count(*) OVER w ELSE 0 END AS n
+            FROM (SELECT rowid AS rid, * FROM log_rows SEMI JOIN dup_hashes USING (row_hash))
+            WINDOW w AS (PARTITION BY row_hash, {cols})
+            """,
+            "UPDATE log_rows SET copies = d.n FROM dup_marks AS d WHERE log_rows.rowid = d.rid",
+            """
+            CREATE OR REPLACE TEMP VIEW cls AS
+            SELECT rowid AS rid, * FROM log_rows WHERE copies > 0
+            """,
+        ]
+
+    @staticmethod
+    def _joined_duplicates(cols: str) -> list[str]:
+        # the distinct lines without UPDATE: the rows of a unique hash, and one row per
+        # group of equal rows with its copies
         return [
             """
             CREATE OR REPLACE TEMP TABLE dup_hashes AS
             SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
             """,
             f"""
-            CREATE OR REPLACE TEMP TABLE dup_lines AS
+            CREATE OR REPLACE TEMP TABLE dup_marks AS
             SELECT row_hash, {cols}, count(*) AS copies
             FROM log_rows SEMI JOIN dup_hashes USING (row_hash)
             GROUP BY row_hash, {cols}
@@ -134,7 +166,7 @@ class CleaningSQL:
             CREATE OR REPLACE TEMP VIEW cls AS
             SELECT row_hash, {cols}, 1 AS copies FROM log_rows ANTI JOIN dup_hashes USING (row_hash)
             UNION ALL
-            SELECT row_hash, {cols}, copies FROM dup_lines
+            SELECT row_hash, {cols}, copies FROM dup_marks
             """,
         ]
 
@@ -146,7 +178,8 @@ class CleaningSQL:
         """Every row of ``src``, typed, with its state, the as-of date aside (applied by
         :meth:`with_as_of`, so that the as-of date can come from these rows): the one
         table the log is read into (a table of the connection's database, not a TEMP
-        one, so that a database file stores it compressed)."""
+        one, so that a database file stores it compressed).  ``copies`` is set by
+        :meth:`duplicates`; voided lines get their state in place (:meth:`voided`)."""
         spec = self.spec
         cancel = _prefix_test("order_id", spec.cancellation_prefixes)
         adjust = _prefix_test("order_id", spec.adjustment_prefixes)
@@ -176,6 +209,7 @@ class CleaningSQL:
         else:
             zero, negative = "value = 0", "FALSE"
         cols = ", ".join((*CANONICAL, *checks))
+        copies = ", CAST(1 AS UINTEGER) AS copies" if self.in_place else ""
         rules = [
             ("ts IS NULL", "unparseable_time"),
             (f"ts >= {self.future_cut}", "future_date"),
@@ -190,7 +224,7 @@ class CleaningSQL:
         return f"""
             CREATE OR REPLACE TABLE log_rows AS
             SELECT row_hash, {cols},
-                CASE {whens} ELSE {_state("purchase")} END AS status
+                CASE {whens} ELSE {_state("purchase")} END AS status{copies}
             FROM src
         """
 
@@ -211,33 +245,36 @@ class CleaningSQL:
             FROM cls
         """
 
-    def voided(self) -> str:
-        """Pairs (purchase, return) undone the same day; one row per voided line.
+    def voided(self) -> list[str]:
+        """Pairs (purchase, return) undone the same day: the table ``voided`` of their
+        lines (``rid``: the row of ``log_rows``), then those rows' state set in place.
 
         A pair has the same customer, product, day, number of units and unit price (or,
         without quantities, the same value); the k-th return of a day pairs with the k-th
         purchase, when it is not earlier.
         """
+        key = "rid" if self.in_place else "row_hash"  # a row of log_rows, or of cls
         if not self.spec.void_same_day_cancellations:
-            return (
+            return [
                 "CREATE OR REPLACE TEMP TABLE voided AS "
-                "SELECT NULL::UBIGINT AS row_hash, NULL::VARCHAR AS customer_id WHERE FALSE"
-            )
+                f"SELECT NULL::BIGINT AS {key}, NULL::VARCHAR AS customer_id WHERE FALSE"
+            ]
         if self.has_quantity:
             size, unit = "abs(quantity)", "coalesce(price, 0)"
         else:
             size, unit = "abs(value)", "0"
         part = "customer_id, pk, mq, mp, d"
+        ids = "row_hash, rid" if self.in_place else "row_hash"
         keyed = f"coalesce(product, '') AS pk, {size} AS mq, {unit} AS mp, CAST(ts AS DATE) AS d"
-        return f"""
+        pairing = f"""
             CREATE OR REPLACE TEMP TABLE voided AS
             WITH x AS (
-                SELECT customer_id, {keyed}, ts, row_hash
+                SELECT customer_id, {keyed}, ts, {ids}
                 FROM dated WHERE status = 'return' AND customer_id IS NOT NULL
             ),
             keys AS (SELECT DISTINCT {part} FROM x),
             p AS (
-                SELECT customer_id, {keyed}, ts, row_hash
+                SELECT customer_id, {keyed}, ts, {ids}
                 FROM dated WHERE status = 'purchase' AND customer_id IS NOT NULL
             ),
             xr AS (
@@ -249,54 +286,73 @@ class CleaningSQL:
                 FROM p SEMI JOIN keys USING ({part})
             ),
             pairs AS (
-                SELECT pr.row_hash AS p_hash, xr.row_hash AS x_hash, customer_id
+                SELECT pr.{key} AS p_key, xr.{key} AS x_key, customer_id
                 FROM xr JOIN pr USING ({part}, k)
                 WHERE xr.ts >= pr.ts
             )
-            SELECT p_hash AS row_hash, customer_id FROM pairs
+            SELECT p_key AS {key}, customer_id FROM pairs
             UNION
-            SELECT x_hash AS row_hash, customer_id FROM pairs
+            SELECT x_key AS {key}, customer_id FROM pairs
         """
+        if not self.in_place:
+            return [pairing]  # :meth:`final` joins the table
+        mark = f"""
+            UPDATE log_rows SET status = {_state("voided")}
+            WHERE rowid IN (SELECT rid FROM voided)
+        """
+        return [pairing, mark]
 
     def final(self) -> str:
-        """The view of every line with its final state: voided and absurd lines set."""
+        """The view of every line with its final state: absurd lines set, and voided ones
+        (in place, they have theirs from :meth:`voided`)."""
         threshold = self.spec.absurd_quantity
         if self.has_quantity and threshold > 0:
             absurd = f"abs(c.quantity) >= {float(threshold)!r}"
         else:
             absurd = "FALSE"
+        if self.in_place:
+            voided, join = "", ""
+        else:
+            voided = f"WHEN v.row_hash IS NOT NULL THEN {_state('voided')}"
+            join = (
+                "LEFT JOIN voided AS v "
+                "ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id"
+            )
         return f"""
             CREATE OR REPLACE TEMP VIEW final AS
             SELECT c.* EXCLUDE (status),
                 CASE
-                    WHEN v.row_hash IS NOT NULL THEN {_state("voided")}
+                    {voided}
                     WHEN c.status IN ('purchase', 'return') AND {absurd}
                     THEN {_state("absurd_quantity")}
                     ELSE c.status
                 END AS state
             FROM dated AS c
-            LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id
+            {join}
+        """
+
+    def bought(self) -> str:
+        """The table ``bought``: each product a customer bought (``product`` NULL for
+        lines without one), with the first time; return matching and breadth use it."""
+        return """
+            CREATE OR REPLACE TEMP TABLE bought AS
+            SELECT customer_id, product, min(ts) AS first_ts
+            FROM final WHERE state = 'purchase' AND customer_id IS NOT NULL
+            GROUP BY customer_id, product
         """
 
     def return_matches(self) -> str:
-        """Each kept return of a customer, and whether an earlier purchase matches it."""
+        """Each kept return of a customer, and whether an earlier purchase (of the same
+        product, when there is a product column) matches it (needs ``bought``)."""
         return """
             CREATE OR REPLACE TEMP TABLE return_matches AS
-            WITH x AS (
-                SELECT customer_id, coalesce(product, '') AS pk, ts, row_hash
+            SELECT x.customer_id, x.row_hash, coalesce(b.first_ts <= x.ts, FALSE) AS matched
+            FROM (
+                SELECT customer_id, product, ts, row_hash
                 FROM final WHERE state = 'return' AND customer_id IS NOT NULL
-            ),
-            keys AS (SELECT DISTINCT customer_id, pk FROM x),
-            p AS (
-                SELECT customer_id, coalesce(product, '') AS pk, ts, order_id
-                FROM final SEMI JOIN keys
-                  ON final.customer_id = keys.customer_id AND coalesce(final.product, '') = keys.pk
-                WHERE state = 'purchase'
-            )
-            SELECT x.customer_id, x.row_hash, p.order_id AS matched_order,
-                   p.ts IS NOT NULL AS matched
-            FROM x ASOF LEFT JOIN p
-              ON x.customer_id = p.customer_id AND x.pk = p.pk AND x.ts >= p.ts
+            ) AS x
+            LEFT JOIN bought AS b
+              ON x.customer_id = b.customer_id AND x.product IS NOT DISTINCT FROM b.product
         """
 
     def quality_columns(self) -> list[str]:

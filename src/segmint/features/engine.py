@@ -203,7 +203,10 @@ def compute_features(
         for row in con.execute("DESCRIBE src").fetchall()
         if str(row[0]).startswith("chk_")
     )
-    prelim = CleaningSQL(spec, as_of="NULL", future_cut=future_cut)
+    # DuckDB marks duplicate and voided lines in place; a connection without UPDATE
+    # (Spark's) says so, and the views join them instead
+    in_place = bool(getattr(con, "updates_in_place", True))
+    prelim = CleaningSQL(spec, as_of="NULL", future_cut=future_cut, in_place=in_place)
     runner.run("reading lines", prelim.classified(checks_cols))
     for statement in prelim.duplicates(checks_cols):
         runner.run("finding duplicates", statement)
@@ -221,13 +224,17 @@ def compute_features(
             f"({overview['first_ts'].date()})"
         )
     resolved = _resolve_spec(spec, overview)
-    clean = CleaningSQL(resolved, as_of=_ts(as_of_date), future_cut=future_cut)
+    clean = CleaningSQL(
+        resolved, as_of=_ts(as_of_date), future_cut=future_cut, in_place=in_place
+    )
 
     # The classified lines are materialised once; the views ``dated`` and ``final`` add
     # the states that need the as-of date, other lines (voided) or the threshold.
     runner.run("cleaning", clean.with_as_of())
-    runner.run("matching cancellations", clean.voided())
+    for statement in clean.voided():
+        runner.run("matching cancellations", statement)
     runner.run("matching cancellations", clean.final())
+    runner.run("matching cancellations", clean.bought())
     runner.run("matching cancellations", clean.return_matches())
     runner.run(
         "building orders",
@@ -327,9 +334,9 @@ def compute_features(
     # The lines and orders are no longer needed: free their memory before the one row
     # per customer comes to Python.
     for statement in (
-        "DROP VIEW final", "DROP VIEW dated", "DROP VIEW cls", "DROP TABLE dup_lines",
-        "DROP TABLE dup_hashes", "DROP TABLE log_rows", "DROP TABLE voided",
-        "DROP TABLE return_matches",
+        "DROP VIEW final", "DROP VIEW dated", "DROP VIEW cls",
+        "DROP TABLE dup_hashes", "DROP TABLE dup_marks", "DROP TABLE log_rows", "DROP TABLE voided",
+        "DROP TABLE return_matches", "DROP TABLE bought",
         "DROP TABLE line_groups", "DROP TABLE orders",
     ):  # fmt: skip
         con.execute(statement)

@@ -201,17 +201,22 @@ class Families:
         return out
 
     def breadth_sql(self) -> str | None:
-        """Distinct products (and categories) per customer, in a query of their own (a
-        distinct count among the many other aggregates of the lines is slow)."""
+        """Distinct products (from ``bought``) and categories per customer, in a query of
+        their own (a distinct count among the many other aggregates of the lines is slow)."""
         if not self._has("breadth"):
             return None
-        counts = "count(DISTINCT product) AS n_products"
-        if self.spec.category is not None:
-            counts += ", count(DISTINCT category) AS n_categories"
-        return (
-            f"CREATE OR REPLACE TEMP TABLE breadth AS SELECT customer_id, {counts} "
-            f"FROM final WHERE {_BUY} AND customer_id IS NOT NULL GROUP BY customer_id"
-        )
+        products = "SELECT customer_id, count(product) AS n_products FROM bought GROUP BY ALL"
+        if self.spec.category is None:
+            return f"CREATE OR REPLACE TEMP TABLE breadth AS {products}"
+        return f"""
+            CREATE OR REPLACE TEMP TABLE breadth AS
+            WITH p AS ({products}),
+            c AS (
+                SELECT customer_id, count(DISTINCT category) AS n_categories
+                FROM final WHERE {_BUY} AND customer_id IS NOT NULL GROUP BY customer_id
+            )
+            SELECT * FROM p JOIN c USING (customer_id)
+        """
 
     def needs_top_month(self) -> bool:
         return self._has("seasonality")

@@ -9,10 +9,11 @@ and run by Spark.  Intermediate tables are temp views, persisted, so Spark compu
 once; only small results (counts, one row per customer at the end) reach the driver.
 
 The translation is syntactic and closed: every DuckDB construct the engine uses is listed
-in :data:`_REWRITES` or handled below; the one statement without a Spark equivalent (the
-``ASOF`` join matching returns to earlier purchases) is replaced by a window query with
-the same meaning.  A statement still holding DuckDB-only syntax fails loudly in Spark's
-parser, and the agreement test on Online Retail catches any drift between the engines.
+in :data:`_REWRITES` or handled below.  Spark has no ``UPDATE`` of a view, so the
+connection says ``updates_in_place = False`` and the engine joins duplicate and voided
+lines in its views instead of marking them in the table of lines.  A statement still
+holding DuckDB-only syntax fails loudly in Spark's parser, and the agreement test on
+Online Retail catches any drift between the engines.
 """
 
 from __future__ import annotations
@@ -63,44 +64,12 @@ def _epoch(sql: str) -> str:
     return "".join(out)
 
 
-def _return_matches() -> str:
-    # The engine's ASOF LEFT JOIN: each kept return, and whether the customer bought the
-    # same product (key) at or before its time; the order matched is the latest such.
-    return """
-        WITH x AS (
-            SELECT customer_id, coalesce(product, '') AS pk, ts, row_hash, 1 AS side,
-                   CAST(NULL AS STRING) AS order_id
-            FROM final WHERE state = 'return' AND customer_id IS NOT NULL
-        ),
-        keys AS (SELECT DISTINCT customer_id, pk FROM x),
-        p AS (
-            SELECT f.customer_id, coalesce(f.product, '') AS pk, f.ts,
-                   CAST(NULL AS BIGINT) AS row_hash, 0 AS side, f.order_id
-            FROM final AS f LEFT SEMI JOIN keys
-              ON f.customer_id = keys.customer_id AND coalesce(f.product, '') = keys.pk
-            WHERE f.state = 'purchase'
-        ),
-        seq AS (
-            SELECT *,
-                   last(CASE WHEN side = 0 THEN order_id END, TRUE) OVER w AS matched_order,
-                   max(CASE WHEN side = 0 THEN 1 ELSE 0 END) OVER w AS bought
-            FROM (SELECT * FROM x UNION ALL SELECT * FROM p)
-            WINDOW w AS (PARTITION BY customer_id, pk ORDER BY ts, side
-                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        )
-        SELECT customer_id, row_hash, matched_order, bought = 1 AS matched
-        FROM seq WHERE side = 1
-    """
-
-
 def to_spark_sql(sql: str) -> tuple[str | None, str]:
     """(temp view to create or None, the query in Spark's dialect) for one statement."""
     view = None
     match = _TEMP_TABLE.match(sql)
     if match:
         view, sql = match.group(2), sql[match.end() :]
-    if "ASOF LEFT JOIN" in sql:
-        return view, _return_matches()
     for pattern, replacement in _REWRITES:
         sql = re.sub(pattern, replacement, sql)
     sql = _epoch(sql)
@@ -135,6 +104,7 @@ class SparkConnection:
     spark: Any  # pyspark.sql.SparkSession
     persisted: dict[str, Any] = field(default_factory=dict)
     statements: list[str] = field(default_factory=list)
+    updates_in_place = False  # no UPDATE: see CleaningSQL.in_place
 
     def execute(self, sql: str) -> SparkResult:
         """Translate and run one statement; a ``CREATE ... AS`` becomes a persisted view."""

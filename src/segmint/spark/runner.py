@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -9,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from segmint.artifacts import load_model, save_model
+from segmint.features.engine import QUALITY_COLUMNS
 from segmint.io import LoadedTable, write_table
-from segmint.pipeline import CustomerTable
+from segmint.pipeline import CustomerTable, with_quality
 from segmint.report.html import render_report
 from segmint.rundir import build_extras, write_extras
 from segmint.runner import _check_output_dir, _write_folder_atomically, resolve_model_dir
@@ -42,6 +44,21 @@ def fit_spark_file(
         feature_spec={"spec": spec.to_dict(), "hash": spec.fingerprint()},
         account=run.result.account, excluded=run.result.excluded, source=str(data),
     )  # fmt: skip
+    quality = run.result.quality
+    labels = fitted.labels
+    if quality is not None:
+        # each customer's data-quality score and reasons, as in the local fit's segments
+        if len(fitted.result.assignments) == fitted.model.training["n_customers"]:
+            assignments = fitted.result.assignments.astype({"customer_id": "string"})
+            with_scores = with_quality(assignments, quality)
+            fitted = dataclasses.replace(
+                fitted, result=dataclasses.replace(fitted.result, assignments=with_scores)
+            )
+        else:
+            scores = spark.createDataFrame(
+                quality[["customer_id", *QUALITY_COLUMNS]].astype({"customer_id": str})
+            )
+            labels = labels.join(scores, "customer_id", "left").fillna("", ["quality_reasons"])
     result, extras = build_extras(fitted.result, seed=seed)
     summary = dict(result.summary)
     summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -51,7 +68,7 @@ def fit_spark_file(
         if len(result.assignments) < fitted.model.training["n_customers"]:
             # Above PROFILE_SAMPLE customers the labels stay in Spark: its executors write
             # them (on a cluster the folder must be on storage they share).
-            fitted.labels.write.parquet((folder / "segments.parquet").resolve().as_uri())
+            labels.write.parquet((folder / "segments.parquet").resolve().as_uri())
         else:
             write_table(result.assignments, folder / "segments.csv")
         write_table(result.excluded, folder / "excluded.csv")
@@ -83,6 +100,9 @@ def assign_spark_file(
     spark = spark or spark_session(master)
     run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of)
     labels = label_spark(model, spark.createDataFrame(run.result.features)).toPandas()
+    labels["customer_id"] = labels["customer_id"].astype("string")
+    if run.result.quality is not None:
+        labels = with_quality(labels, run.result.quality)
     write_table(labels, Path(out))
     return len(labels)
 
