@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import numpy as np
 from segmint.algorithms.base import CentroidAssigner, assigner_document, load_assigner
 from segmint.errors import ModelError
 from segmint.features.roles import ColumnRoles
+from segmint.io import replace_file
 from segmint.pipeline import SCHEMA_VERSION, SegmentationModel
 from segmint.prepare import Preparation
 
@@ -83,8 +83,8 @@ def save_model(model: SegmentationModel, directory: str | os.PathLike[str]) -> P
     target.mkdir(parents=True, exist_ok=True)
     data = _arrays_bytes(model)
     document = model_document(model, hashlib.sha256(data).hexdigest())
-    _atomic_write(target / ARRAYS_FILE, data)
-    _atomic_write(
+    replace_file(target / ARRAYS_FILE, data)
+    replace_file(
         target / MODEL_FILE, (json.dumps(document, indent=2, default=_jsonable) + "\n").encode()
     )
     return target
@@ -157,17 +157,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     return str(value)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes files private; a model is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -39,7 +39,8 @@ def report(
 ) -> None:
     """Write a run's report as HTML, PDF or PNG (PDF and PNG through headless Chromium)."""
     from segmint.report.export import export_report
-    from segmint.rundir import render_run, replace_file
+    from segmint.io import replace_file
+    from segmint.rundir import render_run
 
     with _errors(debug):
         folder = Path(run_dir)

@@ -45,6 +45,24 @@ import pyarrow.parquet as pq
 
 from segmint.errors import DataError, InputFileError, SegmintError, UsageError
 
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file beside it, then a rename,
+    so a reader never sees half a file and a failure leaves the old one.  The file gets
+    the permissions of an ordinary new file (``mkstemp`` would make it private)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
 __all__ = ["NA_VALUES", "LoadedTable", "read_table", "write_table"]
 
 #: Cell spellings read as missing once stripped; Excel error values count as missing too.

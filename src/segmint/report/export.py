@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from segmint.errors import ExternalToolError
+from segmint.io import replace_file
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -242,7 +243,7 @@ def export_report(
                 {"printBackground": True, "landscape": True, "preferCSSPageSize": True},
                 session=session,
             )
-            _write(target, base64.b64decode(result["data"]))
+            replace_file(target, base64.b64decode(result["data"]))
             return [target]
         metrics = browser.send("Page.getLayoutMetrics", session=session)
         size = metrics.get("cssContentSize") or metrics["contentSize"]
@@ -262,22 +263,8 @@ def export_report(
                 session=session,
             )
             path = target if part == 1 else target.with_name(f"{target.stem}-{part}{target.suffix}")
-            _write(path, base64.b64decode(shot["data"]))
+            replace_file(path, base64.b64decode(shot["data"]))
             written.append(path)
         return written
     finally:
         browser.close()
-
-
-def _write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
