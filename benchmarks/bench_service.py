@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import httpx
+import httpx2 as httpx  # the HTTP client of the test extra (the one TestClient uses)
 import numpy as np
 import pandas as pd
 
