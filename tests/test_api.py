@@ -34,6 +34,7 @@ EDGES = {
     "runner",
     "database",
     "cli_workspace",
+    "estimator",
 }
 
 

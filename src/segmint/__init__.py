@@ -18,6 +18,7 @@ from segmint.errors import DataError, InputFileError, ModelError, SegmintError, 
 
 if _typing.TYPE_CHECKING:
     from segmint.artifacts import load_model, save_model
+    from segmint.estimator import Segmenter
     from segmint.features import (
         ColumnRoles,
         FeatureSpec,
@@ -28,7 +29,6 @@ if _typing.TYPE_CHECKING:
     )
     from segmint.featurize import log_features
     from segmint.io import LoadedTable, read_table, write_table
-    from segmint.model import Segmenter
     from segmint.pipeline import SegmentationModel, SegmentationResult, segment
 
 # The surface is imported on first use: ``import segmint.featurize`` (or the CLI's
@@ -46,7 +46,7 @@ _LAZY = {
     "LoadedTable": "segmint.io",
     "read_table": "segmint.io",
     "write_table": "segmint.io",
-    "Segmenter": "segmint.model",
+    "Segmenter": "segmint.estimator",
     "SegmentationModel": "segmint.pipeline",
     "SegmentationResult": "segmint.pipeline",
     "segment": "segmint.pipeline",

@@ -38,8 +38,8 @@ def report(
     debug: Debug = False,
 ) -> None:
     """Write a run's report as HTML, PDF or PNG (PDF and PNG through headless Chromium)."""
-    from segmint.report.export import export_report
     from segmint.io import replace_file
+    from segmint.report.export import export_report
     from segmint.rundir import render_run
 
     with _errors(debug):

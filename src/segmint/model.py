@@ -31,12 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
 from segmint.algorithms import kmeans as kmeans_family
 from segmint.algorithms.auto import STABILITY_TOLERANCE, AlgorithmChoice, choose_algorithm
-from segmint.algorithms.base import (
-    CentroidAssigner,
-    CorePointAssigner,
-    nearest_centers,
-    single_thread,
-)
+from segmint.algorithms.base import CorePointAssigner, nearest_centers, single_thread
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
 from segmint.selection import DEFAULT_RANGE, Selection, choose_k
@@ -505,17 +500,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
     diagnostics : bool, default=True
         Stability, discriminant check and (for a given k) the per-k indices and the
         null-structure test; False fits faster without them.
-    engine : {"local", "spark"}, default="local"
-        ``"spark"`` fits with Spark MLlib (:func:`segmint.spark.cluster.fit_spark`: the
-        same preparation and selection rules, k-means|| / bisecting k-means / Gaussian
-        mixture; ``algorithm="auto"`` means k-means there).  ``X`` may then also be a
-        Spark DataFrame (an optional ``customer_id`` column and the features), which
-        never comes to the driver: ``labels_`` and ``predict`` then give Spark
-        DataFrames (``customer_id``, ``segment``, ``segment_name``, ``confidence``).
-        Needs ``pip install 'segmint[spark]'`` and Java.
-    spark_master : str, default="local[*]"
-        Master URL of the Spark session (an active session is reused).
-
     Attributes
     ----------
     labels_ : ndarray of shape (n_samples,)
@@ -540,8 +524,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         Whether the data shows distinct segments.
     preparation_ : Preparation or None
         The fitted preparation.
-    model_ : SegmentationModel
-        Only with ``engine="spark"``: the model, saved and served like any other.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame with string column names.
@@ -562,8 +544,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         n_init: int = FINAL_N_INIT,
         prepare: bool = True,
         diagnostics: bool = True,
-        engine: str = "local",
-        spark_master: str = "local[*]",
     ) -> None:
         self.k = k
         self.algorithm = algorithm
@@ -571,8 +551,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.n_init = n_init
         self.prepare = prepare
         self.diagnostics = diagnostics
-        self.engine = engine
-        self.spark_master = spark_master
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -631,10 +609,6 @@ class Segmenter(ClusterMixin, BaseEstimator):
         -------
         self
         """
-        if self.engine not in ("local", "spark"):
-            raise ValueError(f"engine must be 'local' or 'spark', got {self.engine!r}")
-        if self.engine == "spark":
-            return self._fit_spark(X)
         frame = self._as_frame(X, reset=True)
         if self.prepare:
             self.preparation_: Preparation | None = fit_preparation(frame, source="X")
@@ -650,7 +624,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             diagnostics=self.diagnostics,
         )
         self.cluster_centers_ = result.centers
-        self.labels_: Any = result.labels  # a Spark DataFrame with engine="spark" on one
+        self.labels_: Any = result.labels  # segmint.Segmenter: a Spark DataFrame on Spark data
         self.confidence_: np.ndarray | None = result.confidence
         self.k_ = result.fitted.k
         self.algorithm_ = result.algorithm
@@ -661,63 +635,9 @@ class Segmenter(ClusterMixin, BaseEstimator):
         self.structure_ = result.selection.structure
         return self
 
-    def _fit_spark(self, X: Any) -> Segmenter:
-        from segmint.spark.cluster import ALGORITHMS, fit_spark
-        from segmint.spark.session import spark_session
-
-        algorithm = "kmeans" if self.algorithm == "auto" else self.algorithm
-        if algorithm not in ALGORITHMS:
-            raise ValueError(
-                f"engine='spark' fits {', '.join(ALGORITHMS)} (or 'auto'), not {algorithm!r}"
-            )
-        if not self.prepare:
-            raise ValueError("engine='spark' always prepares the features (prepare=True)")
-        seed = self._seed() or 0
-        if _is_spark_frame(X):
-            features = _with_ids(X)
-            names = [c for c in features.columns if c != "customer_id"]
-            self.n_features_in_ = len(names)
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-            fitted = fit_spark(features, k=self.k, random_state=seed, algorithm=algorithm)
-            self.labels_ = fitted.labels
-            self.confidence_ = None
-        else:
-            frame = self._as_frame(X, reset=True)
-            frame.insert(0, "customer_id", [str(i) for i in range(len(frame))])
-            spark = spark_session(self.spark_master)
-            fitted = fit_spark(
-                spark.createDataFrame(frame), k=self.k, random_state=seed, algorithm=algorithm
-            )
-            labelled = fitted.labels.toPandas()
-            order = labelled["customer_id"].astype(int).to_numpy().argsort()
-            self.labels_ = labelled["segment"].to_numpy(dtype=int)[order]
-            self.confidence_ = labelled["confidence"].to_numpy(dtype=float)[order]
-        model = fitted.model
-        self.model_ = model
-        self.preparation_ = model.preparation
-        self.cluster_centers_ = model.centers
-        self.k_ = model.k
-        self.algorithm_ = algorithm
-        self.assigner_ = model.assigner or CentroidAssigner(model.centers)
-        self.selection_ = dict(model.selection)
-        self.stability_ = None
-        self.warnings_ = []
-        self.structure_ = bool(model.selection.get("structure", model.k > 1))
-        return self
-
     def predict(self, X: Any) -> Any:
-        """Segment of each row of ``X`` by the fitted family's rule, after preparation.
-
-        A Spark DataFrame (``engine="spark"``) is labelled in Spark: a Spark DataFrame of
-        ``customer_id``, ``segment``, ``segment_name`` and ``confidence`` comes back.
-        """
+        """Segment of each row of ``X`` by the fitted family's rule, after preparation."""
         check_is_fitted(self)
-        if _is_spark_frame(X):
-            from segmint.spark.cluster import label_spark
-
-            if getattr(self, "model_", None) is None:
-                raise ValueError("only a Segmenter fitted with engine='spark' labels Spark data")
-            return label_spark(self.model_, _with_ids(X))
         frame = self._as_frame(X, reset=False)
         labels, _ = self.assigner_.predict(self._matrix(frame))
         return labels
@@ -728,20 +648,3 @@ class Segmenter(ClusterMixin, BaseEstimator):
         frame = self._as_frame(X, reset=False)
         _, confidence = self.assigner_.predict(self._matrix(frame))
         return confidence
-
-
-def _is_spark_frame(X: Any) -> bool:
-    """Whether ``X`` is a pyspark DataFrame (without importing pyspark)."""
-    return any(
-        cls.__module__.startswith("pyspark.") and cls.__name__ == "DataFrame"
-        for cls in type(X).__mro__
-    )
-
-
-def _with_ids(frame: Any) -> Any:
-    """A Spark DataFrame with a ``customer_id`` column (one is made when missing)."""
-    if "customer_id" in frame.columns:
-        return frame
-    from pyspark.sql import functions
-
-    return frame.withColumn("customer_id", functions.monotonically_increasing_id().cast("string"))

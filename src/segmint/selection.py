@@ -76,7 +76,6 @@ from sklearn.mixture import GaussianMixture
 from segmint.algorithms.base import (
     draw_sample,
     nearest_centers,
-    parallel_map,
     seed_of,
     single_thread,
     sweep_kmeans,
@@ -337,7 +336,8 @@ def gap_statistic(
         return out
 
     seeds = [seed_of(rng) for _ in range(references)]
-    logs = np.array(parallel_map(reference_logs, seeds))
+    # one thread: these small NumPy fits hold the GIL, so threads only add contention
+    logs = np.array([reference_logs(seed) for seed in seeds])
     expected = logs.mean(axis=0)
     se = logs.std(axis=0) * math.sqrt(1.0 + 1.0 / references)
     gap = {k: float(expected[j] - math.log(max(wcss[k], 1e-300))) for j, k in enumerate(ks)}
@@ -554,12 +554,12 @@ def _choose_k(
 
     bic_sample = sample[draw_sample(m, BIC_SAMPLE, rng)]
     seeds = [seed_of(rng) for _ in ks[1:]]
-    aris = parallel_map(
-        lambda job: kmeans_bootstrap_ari(
-            sample, centers[job[0]], np.random.default_rng(job[1]), rounds=stability_rounds
-        ),
-        list(zip(ks[1:], seeds, strict=True)),
-    )
+    aris = [
+        kmeans_bootstrap_ari(
+            sample, centers[k], np.random.default_rng(seed), rounds=stability_rounds
+        )
+        for k, seed in zip(ks[1:], seeds, strict=True)
+    ]
     stability = dict(zip(ks[1:], aris, strict=True))
 
     scores = []

@@ -95,6 +95,31 @@ def quiet_kmeans(X: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
         return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
 
 
+def _plus_plus(X: np.ndarray, sq: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Greedy k-means++ seeding as in scikit-learn: 2 + log(k) candidates per step, keep
+    the one that lowers the potential most (``sq``: the rows' squared norms)."""
+    n = len(X)
+    trials = 2 + int(np.log(k))
+    centers = np.empty((k, X.shape[1]))
+    centers[0] = X[rng.integers(n)]
+    closest = np.maximum(sq - 2.0 * X @ centers[0] + centers[0] @ centers[0], 0.0)
+    for j in range(1, k):
+        total = closest.sum()
+        if total > 0:
+            picks = np.minimum(
+                np.searchsorted(np.cumsum(closest), rng.uniform(size=trials) * total), n - 1
+            )
+        else:
+            picks = rng.integers(n, size=trials)
+        cand = X[picks]
+        d_cand = np.maximum(sq[None, :] - 2.0 * cand @ X.T + (cand**2).sum(axis=1)[:, None], 0.0)
+        potentials = np.minimum(closest[None, :], d_cand).sum(axis=1)
+        best_trial = int(np.argmin(potentials))
+        centers[j] = cand[best_trial]
+        closest = np.minimum(closest, d_cand[best_trial])
+    return centers
+
+
 def lloyd_wcss(
     X: np.ndarray, k: int, rng: np.random.Generator, *, n_init: int = 2, max_iter: int = 50
 ) -> tuple[float, np.ndarray]:
@@ -104,33 +129,13 @@ def lloyd_wcss(
     refits of the selection), where scikit-learn's per-call overhead dominates; final
     models use scikit-learn's ``KMeans``.
     """
-    n = len(X)
+    n, d = X.shape
     k = min(k, n)
     sq = (X**2).sum(axis=1)
+    flat, columns = np.ascontiguousarray(X).ravel(), np.arange(d)
     best, best_centers = np.inf, X[:k].copy()
     for _ in range(n_init):
-        # Greedy k-means++ seeding as in scikit-learn: 2 + log(k) candidates per step,
-        # keep the one that lowers the potential most.
-        trials = 2 + int(np.log(k))
-        centers = np.empty((k, X.shape[1]))
-        centers[0] = X[rng.integers(n)]
-        closest = np.maximum(sq - 2.0 * X @ centers[0] + centers[0] @ centers[0], 0.0)
-        for j in range(1, k):
-            total = closest.sum()
-            if total > 0:
-                picks = np.minimum(
-                    np.searchsorted(np.cumsum(closest), rng.uniform(size=trials) * total), n - 1
-                )
-            else:
-                picks = rng.integers(n, size=trials)
-            cand = X[picks]
-            d_cand = np.maximum(
-                sq[None, :] - 2.0 * cand @ X.T + (cand**2).sum(axis=1)[:, None], 0.0
-            )
-            potentials = np.minimum(closest[None, :], d_cand).sum(axis=1)
-            best_trial = int(np.argmin(potentials))
-            centers[j] = cand[best_trial]
-            closest = np.minimum(closest, d_cand[best_trial])
+        centers = _plus_plus(X, sq, k, rng)
         labels = np.full(n, -1)
         for _ in range(max_iter):
             d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
@@ -139,10 +144,10 @@ def lloyd_wcss(
                 break
             labels = new_labels
             counts = np.bincount(labels, minlength=k)
-            sums = np.stack(
-                [np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])],
-                axis=1,
-            )
+            # every (segment, feature) sum in one bincount, added in row order as one
+            # bincount per feature would: the same floating-point sums, faster
+            cells = (labels[:, None] * d + columns).ravel()
+            sums = np.bincount(cells, weights=flat, minlength=k * d).reshape(k, d)
             filled = counts > 0
             centers[filled] = sums[filled] / counts[filled, None]
         d2 = sq[:, None] - 2.0 * X @ centers.T + (centers**2).sum(axis=1)[None, :]
