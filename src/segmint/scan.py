@@ -151,7 +151,7 @@ class ScanSource:
             raw = self._raw(col)
             level_a.append(f"{raw} AS _r{i}")
             if self.is_text(col) and col in text_roles:
-                level_a += [f"ascii({raw}) AS _a{i}", f"{raw}[-1:] AS _z{i}"]
+                level_a += [f"ascii({raw}) AS _a{i}", f"ascii({raw}[-1]) AS _z{i}"]
             elif self.is_text(col):
                 level_a.append(f"{parsers[col](raw)} AS _f{i}")
         level_a.append("hash(" + ", ".join(quote_name(n) for n in self.raw_names) + ") AS row_hash")
