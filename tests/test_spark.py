@@ -189,18 +189,30 @@ def test_other_mllib_algorithms_find_the_planted_segments(spark, algorithm: str)
     assert adjusted_rand_score(truth, labels["segment"]) >= 0.9
 
 
-def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path) -> None:
+def _generated_log(folder: Path) -> Path:
+    """A generated log of 300 customers as CSV (the generator's dirt included)."""
+    from segmint.datasets import make_transactions
+
+    log = folder / "log.csv"
+    make_transactions(300, seed=5).to_csv(log, index=False)
+    return log
+
+
+def run(*args: object) -> dict:
+    """``segmint ARGS`` in process; its JSON output when ``--json`` is given."""
+    import json
+
     from typer.testing import CliRunner
 
     from segmint.cli import app
-    from segmint.datasets import make_transactions
 
-    log = tmp_path / "log.csv"
-    make_transactions(300, seed=5).to_csv(log, index=False)
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if "--json" in args else {}
 
-    def run(*args: object) -> None:
-        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+
+def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path) -> None:
+    log = _generated_log(tmp_path)
 
     # `features`: the same table from both engines (the generator's dirt included).
     run("features", log, "--out", tmp_path / "spark.csv", "--engine", "spark", "--json",
@@ -239,21 +251,9 @@ def test_cli_features_fit_and_assign_with_the_spark_engine(spark, tmp_path: Path
 
 
 def test_refresh_with_the_spark_engine_equals_the_local_refresh(spark, tmp_path: Path) -> None:
-    import json
     import shutil
 
-    from typer.testing import CliRunner
-
-    from segmint.cli import app
-    from segmint.datasets import make_transactions
-
-    log = tmp_path / "log.csv"
-    make_transactions(300, seed=5).to_csv(log, index=False)
-
-    def run(*args: object) -> dict:
-        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return json.loads(result.stdout) if "--json" in args else {}
+    log = _generated_log(tmp_path)
 
     run("fit", log, "--workspace", tmp_path / "ws", "--as-of", "2024-10-01", "--json")
     shutil.copytree(tmp_path / "ws", tmp_path / "copy")

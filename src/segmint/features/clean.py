@@ -78,6 +78,13 @@ REASON_TEXT = {  # (one, several)
 }
 
 
+_DUP_HASHES = """
+    CREATE OR REPLACE TEMP TABLE dup_hashes AS
+    SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
+"""
+"""The hashes shared by more than one row of ``log_rows``."""
+
+
 def literal(text: str) -> str:
     """A SQL string literal."""
     return "'" + str(text).replace("'", "''") + "'"
@@ -129,10 +136,7 @@ class CleaningSQL:
         if not self.in_place:
             return self._joined_duplicates(cols)
         return [
-            """
-            CREATE OR REPLACE TEMP TABLE dup_hashes AS
-            SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
-            """,
+            _DUP_HASHES,
             # the marks are a table first: an UPDATE reading its own table is much slower
             f"""
             CREATE OR REPLACE TEMP TABLE dup_marks AS
@@ -152,10 +156,7 @@ class CleaningSQL:
         # the distinct lines without UPDATE: the rows of a unique hash, and one row per
         # group of equal rows with its copies
         return [
-            """
-            CREATE OR REPLACE TEMP TABLE dup_hashes AS
-            SELECT row_hash FROM log_rows GROUP BY row_hash HAVING count(*) > 1
-            """,
+            _DUP_HASHES,
             f"""
             CREATE OR REPLACE TEMP TABLE dup_marks AS
             SELECT row_hash, {cols}, count(*) AS copies
