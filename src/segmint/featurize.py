@@ -25,7 +25,7 @@ from segmint.features.rfm import spec_from_roles
 from segmint.features.roles import ColumnRoles, detect_roles
 from segmint.features.spec import FAMILIES, FIT_FAMILIES, FeatureSpec, parse_spec
 from segmint.io import LoadedTable, read_table, write_table
-from segmint.scan import can_stream, read_sample, stream_features
+from segmint.scan import ScanSource, can_stream, read_sample, stream_features
 
 SPEC_FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml"}
 
@@ -140,6 +140,7 @@ def log_features(
     progress: Progress | None = None,
     memory_limit: str | None = None,
     today: dt.date | None = None,
+    scan: ScanSource | None = None,
 ) -> LogFeatures:
     """Compute the customer features of a transaction-log file.
 
@@ -167,6 +168,8 @@ def log_features(
         the machine's memory (see :func:`segmint.scan.plan_work`).
     today : date, optional
         The run's date (future dates); default today.
+    scan : ScanSource, optional
+        :func:`segmint.scan.read_sample` of ``data``, when the caller has already read it.
     """
     spec = spec or FeatureSpec()
     ids = ids or IdPolicy()
@@ -175,7 +178,7 @@ def log_features(
     if streamed:
         if progress is not None:
             progress("reading a sample", None)
-        source_scan = read_sample(path)
+        source_scan = scan or read_sample(path)
         frame, source = source_scan.sample.frame, str(path)
     else:
         loaded = read_table(path, sheet=sheet)
@@ -360,7 +363,7 @@ def open_for_fit(
         if kind == "transactions" or _names_log(spec):
             run = log_features(
                 path, spec=spec, customer_col=customer_col, as_of=as_of, families=families,
-                ids=ids, progress=progress, memory_limit=memory_limit,
+                ids=ids, progress=progress, memory_limit=memory_limit, scan=source_scan,
             )  # fmt: skip
             details = {k: v for k, v in run.load.items() if k != "format"}
             loaded = LoadedTable(frame, str(path), str(run.load.get("format", "csv")), details)
