@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,3 +33,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"public datasets not found at {SHARED_DATA}; set SEGMINT_SHARED_DATA")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (the Debian package) driven by Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from segmint.report.export import CHROMIUM_FLAGS, find_chromium
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=find_chromium(), args=list(CHROMIUM_FLAGS), headless=True
+        )
+        yield chromium
+        chromium.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ import pytest
 from typer.testing import CliRunner
 
 from segmint.cli import app
-from segmint.report.export import CHROMIUM_FLAGS, find_chromium
 from tests.shop import write_shop
 
 pytestmark = pytest.mark.realdata
@@ -50,18 +48,6 @@ def telco_run(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     data = shared_data / "telco-churn" / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
     _fit(data, "--out", out, "--outcome", "Churn", "--k", "3-4", "--compare")
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=find_chromium(), args=list(CHROMIUM_FLAGS), headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 def _open(browser: Any, report: Path) -> dict[str, Any]:

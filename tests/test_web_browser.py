@@ -24,7 +24,6 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from segmint.report.export import CHROMIUM_FLAGS, find_chromium
 from segmint.web import Settings, create_app
 
 pytestmark = pytest.mark.realdata
@@ -60,18 +59,6 @@ def _serve(workspace: Path) -> Iterator[str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with _serve(tmp_path_factory.mktemp("web") / "ws") as origin:
         yield origin
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=find_chromium(), args=list(CHROMIUM_FLAGS), headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Any, origin: str) -> tuple[Any, Any, list[str], list[str]]:

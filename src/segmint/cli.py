@@ -73,6 +73,11 @@ KeepPiiOpt = Annotated[
 SparkMasterOpt = Annotated[
     str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
 ]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD)."),
+]
 
 
 @contextmanager
@@ -240,13 +245,8 @@ def fit(
         InputShape, typer.Option("--input", help="Shape of the data.")
     ] = InputShape.auto,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD)."),
-    ] = None,
+    sheet: SheetOpt = None,
+    as_of: AsOfOpt = None,
     exclude: Annotated[
         list[str] | None,
         typer.Option("--exclude", help="Column never used as a feature (repeatable)."),
@@ -400,12 +400,8 @@ def assign(
             "--out", help="Write labels here (.csv or .parquet); default: standard output."
         ),
     ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Transactions: features as of this date.")
-    ] = None,
+    sheet: SheetOpt = None,
+    as_of: AsOfOpt = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,

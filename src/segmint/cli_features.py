@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from segmint.cli import (
     Debug,
+    SheetOpt,
     SparkMasterOpt,
     _check_as_of,
     _errors,
@@ -132,9 +133,7 @@ def features(
             help="Comma-separated families, or 'all' (default: all whose columns exist).",
         ),
     ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
-    ] = None,
+    sheet: SheetOpt = None,
     hash_ids: Annotated[
         bool, typer.Option("--hash-ids", help="Replace customer ids by salted hashes.")
     ] = False,

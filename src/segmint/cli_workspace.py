@@ -17,10 +17,12 @@ import typer
 from rich.table import Table
 
 from segmint.cli import (
+    AsOfOpt,
     DbOpt,
     DbTableOpt,
     Debug,
     QueryOpt,
+    SheetOpt,
     SparkMasterOpt,
     _check_as_of,
     _count,
@@ -215,12 +217,8 @@ def refresh(
         str | None, typer.Argument(help="New data, same shape as the model's (or --db).")
     ] = None,
     workspace: WorkspaceOpt = "segmint-workspace",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Transactions: features as of this date.")
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
-    ] = None,
+    as_of: AsOfOpt = None,
+    sheet: SheetOpt = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
@@ -393,12 +391,8 @@ def monitor(
         str | None, typer.Argument(help="New data, same shape as the model's (or --db).")
     ] = None,
     workspace: WorkspaceOpt = "segmint-workspace",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Transactions: features as of this date.")
-    ] = None,
-    sheet: Annotated[
-        str | None, typer.Option("--sheet", help="Excel: read only this sheet.")
-    ] = None,
+    as_of: AsOfOpt = None,
+    sheet: SheetOpt = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
