@@ -340,6 +340,10 @@ def test_input_customers_on_a_transaction_log(tmp_path: Path) -> None:
     assert summary["data"]["duplicate_id_examples"][0] == "C000"
     assert summary["n_customers"] == 31
     assert summary["excluded_by_reason"] == {"no_customer_id": 1}
+    # said, not only counted: most rows were left out, and the way to fit a log is named
+    shape = summary["warnings"][0]
+    assert shape.startswith(f"{ROWS - 31 - 1:,} of {ROWS:,} rows repeat a customer id")
+    assert "--input transactions" in shape
 
 
 def test_seed_reproducible(tmp_path: Path) -> None:

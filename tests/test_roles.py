@@ -77,3 +77,49 @@ def test_normalise_ids() -> None:
     assert normalise_ids(pd.Series([1.0, 2.0, None])).tolist() == ["1", "2", pd.NA]
     assert normalise_ids(pd.Series([" 007 ", "", "x"])).tolist() == ["007", pd.NA, "x"]
     assert normalise_ids(pd.Series([1.5, 2.0])).tolist() == ["1.5", "2.0"]
+
+
+def _purchases(n: int = 120) -> pd.DataFrame:
+    """A purchase log under names no detector knows: 30 buyers, four lines each."""
+    return pd.DataFrame(
+        {
+            "Kunde": [f"K{i % 30:03d}" for i in range(n)],
+            "Datum": pd.date_range("2024-01-01", periods=n, freq="D"),
+            "Betrag": [float(10 + i % 7) for i in range(n)],
+        }
+    )
+
+
+def test_rows_that_look_like_purchases_are_said() -> None:
+    from segmint.pipeline import customer_table
+
+    log = _purchases()
+    roles = detect_roles(log)
+    assert roles.kind == "customers" and roles.customer is None  # nothing known by name
+    (warning,) = customer_table(log, roles).warnings
+    assert warning == (
+        "each row was taken as one customer (no customer id column), but column 'Kunde' "
+        "repeats (30 distinct values in 120 rows) and 'Datum' holds dates: if each row is a "
+        "purchase, fit the file as a transaction log (--id Kunde --input transactions, and "
+        "--spec naming the time and amount columns where they are not detected)"
+    )
+    by_id = customer_table(log, detect_roles(log, customer="Kunde", kind="customers"))
+    assert len(by_id.frame) == 30
+    assert by_id.warnings[0].startswith(
+        "90 of 120 rows repeat a customer id of column 'Kunde' (e.g. K000, K001, K002) and "
+        "were left out, the first row of each id kept"
+    )
+
+
+def test_customer_tables_get_no_shape_warning() -> None:
+    from segmint.pipeline import customer_table
+
+    table = pd.DataFrame(
+        {
+            "country": [f"C{i % 25}" for i in range(100)],  # repeats, but no dates
+            "spend": [float(i) for i in range(100)],
+        }
+    )
+    assert customer_table(table, detect_roles(table)).warnings == ()
+    few = _purchases().assign(Kunde=[f"K{i % 10}" for i in range(120)])  # a category
+    assert customer_table(few, detect_roles(few)).warnings == ()

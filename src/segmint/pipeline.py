@@ -69,6 +69,7 @@ class CustomerTable:
     account: dict[str, Any]
     spec: FeatureSpec | None = None  # transaction logs: the resolved feature spec
     quality: pd.DataFrame | None = None  # transaction logs: customer_id + QUALITY_COLUMNS
+    warnings: tuple[str, ...] = ()  # the table's shape, said on the terminal and in the report
 
 
 def customer_table(
@@ -130,7 +131,42 @@ def customer_table(
         account["duplicate_id_rule"] = "first row kept"
         account["duplicate_id_examples"] = table.loc[duplicated, "customer_id"].head(10).tolist()
     table = table[~duplicated].reset_index(drop=True)
-    return CustomerTable(table, excluded.reset_index(drop=True), account)
+    warnings = _shape_warnings(frame, roles, account)
+    return CustomerTable(table, excluded.reset_index(drop=True), account, warnings=warnings)
+
+
+def _shape_warnings(
+    frame: pd.DataFrame, roles: ColumnRoles, account: dict[str, Any]
+) -> tuple[str, ...]:
+    """Signs that the rows of a customer table are not one customer each."""
+    as_log = (
+        "if each row is a purchase, fit the file as a transaction log (--input "
+        "transactions, and --spec naming the time and amount columns where they are not "
+        "detected)"
+    )
+    dropped = int(account.get("duplicate_id_rows_dropped", 0))
+    if dropped:
+        examples = ", ".join(map(str, account.get("duplicate_id_examples", [])[:3]))
+        return (
+            f"{dropped:,} of {account['rows_read']:,} rows repeat a customer id of column "
+            f"{roles.customer!r} (e.g. {examples}) and were left out, the first row of each "
+            f"id kept: a customer table has one row per customer; {as_log}",
+        )
+    if roles.customer is not None or len(frame) < 40:
+        return ()
+    dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    for col in frame.columns:
+        series = frame[col]
+        if not dates or not pd.api.types.is_string_dtype(series):
+            continue
+        distinct = series.nunique(dropna=True)
+        if distinct >= 20 and 2 * distinct <= series.notna().sum():
+            return (
+                f"each row was taken as one customer (no customer id column), but column "
+                f"{col!r} repeats ({distinct:,} distinct values in {len(frame):,} rows) and "
+                f"{dates[0]!r} holds dates: {as_log.replace('--input', f'--id {col} --input')}",
+            )
+    return ()
 
 
 def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
@@ -619,7 +655,7 @@ def segment(
         "algorithm": fitted.algorithm,
         "structure": fitted.selection.get("structure", True),
         "message": fitted.selection.get("message"),
-        "warnings": list(fitted.selection.get("warnings", [])),
+        "warnings": [*table.warnings, *fitted.selection.get("warnings", [])],
         "n_customers": len(customers),
         "n_excluded": len(excluded),
         "excluded_by_reason": {
