@@ -3,6 +3,7 @@ auth on and off, upload limits, rate limits, a fit job end to end."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import time
 from collections.abc import Iterator
@@ -280,6 +281,17 @@ def test_upload_limits_names_and_formats(table_workspace: Path) -> None:
             == dataset["id"]
         )
         assert not stored.exists()
+        packed = test_client.post(
+            "/api/v1/datasets",
+            files={"file": ("spend.CSV.gz", gzip.compress(b"customer_id,spend\nA,1\nB,2\n"))},
+        )
+        assert packed.status_code == 201
+        packed_id = packed.json()["dataset"]["id"]
+        stored = table_workspace / "service" / "datasets" / packed_id
+        assert sorted(p.name for p in stored.iterdir()) == ["data.csv.gz", "meta.json"]
+        info = test_client.get(f"/api/v1/datasets/{packed_id}").json()["dataset"]
+        assert info["format"] == "csv" and info["rows"] == 2
+        _check_error(test_client.post("/api/v1/datasets", files={"file": ("x.gz", b"")}), 400)
 
 
 def test_security_headers_and_offline_docs(client: TestClient) -> None:

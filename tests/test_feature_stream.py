@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 
 from segmint import scan
 from segmint.datasets import write_transactions
-from segmint.errors import DataError, UsageError
+from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features import FAMILIES, detect_roles, frame_features, spec_from_roles
 from segmint.features.engine import TransactionFeatures
 from segmint.io import read_table
@@ -75,6 +76,54 @@ def test_generator_log_streamed_equals_in_memory(
 def test_as_of_streamed_equals_in_memory(generated: dict[str, Path]) -> None:
     path = generated["parquet"]
     assert_same(in_memory(path, as_of="2024-06-30"), streamed(path, as_of="2024-06-30").features)
+
+
+@pytest.mark.parametrize("work", ["memory", "file"])
+def test_gzip_log_streamed_equals_the_plain_file(
+    generated: dict[str, Path], tmp_path: Path, work: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = generated["csv"]
+    packed = tmp_path / "log.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    if work == "file":
+        monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)
+    assert scan.can_stream(packed)
+    result = streamed(packed)
+    assert result.load["work"]["work_database"] == work
+    assert_same(streamed(plain).features, result.features)
+    assert_same(in_memory(packed), result.features)  # read_table decompresses too
+    assert result.load["rows_read"] == len(pd.read_parquet(generated["parquet"]))
+
+
+def test_gzip_log_line_count_is_estimated_from_the_compressed_size(
+    generated: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packed = tmp_path / "log.csv.gz"
+    packed.write_bytes(gzip.compress(generated["csv"].read_bytes()))
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 50_000)  # a sample of part of the file
+    source = read_sample(packed)
+    assert not source.whole and source.gzip
+    lines = len(pd.read_parquet(generated["parquet"]))
+    assert 0.5 * lines < source.rows < 2 * lines
+
+
+def test_gzip_log_in_another_encoding(tmp_path: Path) -> None:
+    text = "customer;date;amount\r\n" + "".join(
+        f"Müller{i % 3};0{1 + i % 9}.02.2024;{i},50\r\n" for i in range(12)
+    )
+    packed = tmp_path / "umsatz.csv.gz"
+    packed.write_bytes(gzip.compress(text.encode("latin-1")))
+    result = streamed(packed)
+    assert result.load["encoding"] == "cp1252"
+    assert_same(in_memory(packed), result.features)
+    assert sorted(result.features.features["customer_id"]) == ["Müller0", "Müller1", "Müller2"]
+
+
+def test_truncated_gzip_is_a_one_line_error(tmp_path: Path) -> None:
+    packed = tmp_path / "log.csv.gz"
+    packed.write_bytes(gzip.compress(b"customer,date,amount\n" + b"c1,2024-01-01,3\n" * 500)[:40])
+    with pytest.raises(InputFileError, match=r"log\.csv\.gz: cannot decompress"):
+        read_sample(packed)
 
 
 def test_european_latin1_file(tmp_path: Path) -> None:

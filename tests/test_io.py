@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import json
 import os
 from collections import Counter
@@ -596,3 +597,22 @@ def test_online_retail_ii_workbook(shared_data: Path) -> None:
     single = read_table(folder / f"{stem}.xlsx", sheet="Year 2010-2011")
     pd.testing.assert_frame_equal(single.frame, second)
     assert single.details["sheets_read"] == ["Year 2010-2011"]
+
+
+@pytest.mark.parametrize("name", ["orders.csv.gz", "orders.jsonl.gz", "orders.gz"])
+def test_gzip_files_are_read_as_the_file_inside(tmp_path: Path, name: str) -> None:
+    frame = pd.DataFrame({"customer_id": ["a", "b"], "spend": [1.5, 2.0]})
+    plain = tmp_path / ("orders.jsonl" if "jsonl" in name else "orders.csv")
+    write_table(frame, plain)
+    packed = tmp_path / name
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    loaded = read_table(packed)
+    pd.testing.assert_frame_equal(loaded.frame, read_table(plain).frame)
+    assert loaded.format == read_table(plain).format
+
+
+def test_corrupt_gzip_is_an_input_error(tmp_path: Path) -> None:
+    packed = tmp_path / "orders.csv.gz"
+    packed.write_bytes(gzip.compress(b"a,b\n1,2\n")[:12])
+    with pytest.raises(InputFileError, match=r"orders\.csv\.gz: cannot decompress"):
+        read_table(packed)

@@ -24,12 +24,14 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 import math
 import os
 import re
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +78,8 @@ _EXTENSIONS = {
     ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
     ".xlsx": "excel", ".xlsm": "excel",
 }
+GZIP_MAGIC = b"\x1f\x8b"
+"""The first bytes of a gzip file: ``log.csv.gz`` is read as ``log.csv``."""
 _WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
             ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DELIMITERS = (",", ";", "\t", "|")
@@ -133,6 +137,23 @@ class LoadedTable:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def format_suffix(path: str | os.PathLike[str]) -> str:
+    """The extension that names a file's format, lower case: ``.csv`` for ``log.csv.gz``."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if len(suffixes) >= 2 and suffixes[-1] == ".gz":
+        return suffixes[-2]
+    return suffixes[-1] if suffixes else ""
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is gzip-compressed (by its first bytes, whatever its name)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(2) == GZIP_MAGIC
+    except OSError:
+        return False
+
+
 def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> LoadedTable:
     """Read a CSV/TSV, Parquet, JSON or Excel file into a typed DataFrame.
 
@@ -140,6 +161,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
     ----------
     path : str or os.PathLike
         The data file.  The format follows the extension; unknown extensions are sniffed.
+        A gzip-compressed file is decompressed first (``log.csv.gz``, ``customers.json.gz``).
     sheet : str, optional
         Excel only: read just this sheet.  By default all sheets are read and stacked, and
         rows of a later sheet already present in an earlier one are dropped.
@@ -168,9 +190,14 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
         data = target.read_bytes()
     except OSError as exc:
         raise InputFileError(f"{source}: cannot read the file ({exc.strerror})") from exc
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFileError(f"{source}: cannot decompress ({_one_line(exc)})") from exc
     if not data[:4096].strip() and not data.strip():
         raise InputFileError(f"{source}: the file is empty")
-    fmt = _EXTENSIONS.get(target.suffix.lower())
+    fmt = _EXTENSIONS.get(format_suffix(target))
     if fmt is None:  # sniff: Parquet and xlsx magic numbers, JSON's first character
         head = data[:4096].removeprefix(codecs.BOM_UTF8).lstrip()
         fmt = {b"PAR1": "parquet", b"PK\x03\x04": "excel"}.get(data[:4], "csv")

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gzip
 import os
 import re
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -45,7 +47,7 @@ from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
 from segmint.features.spec import FAMILIES, FeatureSpec
-from segmint.io import _DATE_SHAPES, LoadedTable, read_table
+from segmint.io import _DATE_SHAPES, LoadedTable, format_suffix, is_gzip, read_table
 from segmint.scan_sql import (
     Rule,
     date_parser,
@@ -96,6 +98,7 @@ class ScanSource:
     rules: dict[str, Rule] = field(default_factory=dict)
     native_types: dict[str, str] = field(default_factory=dict)  # Parquet: name -> DuckDB type
     rows: int = 0  # lines in the file: exact for Parquet, estimated from the sample for text
+    gzip: bool = False  # a gzip-compressed text file
 
     # -------------------------------------------------------------- reading
     def relation(self, data_path: Path | None = None) -> str:
@@ -104,8 +107,11 @@ class ScanSource:
         if self.fmt == "parquet":
             return f"read_parquet({target})"
         columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in self.names) + "}"
+        # A UTF-8 copy (``data_path``) is plain text; the file itself may be compressed.
+        compression = "gzip" if self.gzip and data_path is None else "none"
         return (
             f"read_csv({target}, auto_detect = false, header = {str(self.header).lower()}, "
+            f"compression = '{compression}', "
             f"delim = {literal(self.delimiter)}, quote = {literal(self.quote)}, "
             f"escape = {literal(self.quote)}, skip = {self.skip}, columns = {columns}, "
             "null_padding = false, strict_mode = true)"
@@ -229,25 +235,72 @@ def can_stream(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is read as a stream: CSV/TSV/Parquet by extension, and not UTF-16
     text (whose lines DuckDB cannot split; those are read into memory)."""
     target = Path(path)
-    if target.suffix.lower() not in STREAM_FORMATS:
-        return False
-    if STREAM_FORMATS[target.suffix.lower()] == "parquet" or not target.is_file():
-        return True
-    with target.open("rb") as handle:
+    fmt = STREAM_FORMATS.get(format_suffix(target))
+    if fmt is None or not target.is_file():
+        return fmt is not None
+    compressed = is_gzip(target)
+    if fmt == "parquet":
+        return not compressed  # a compressed Parquet file is read into memory
+    with _open_bytes(target, compressed) as handle:
         head = handle.read(2)
     return head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+@contextmanager
+def _open_bytes(path: Path, compressed: bool) -> Iterator[Any]:
+    """The file's bytes, decompressed when it is gzip."""
+    with path.open("rb") as raw:
+        if not compressed:
+            yield raw
+            return
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                yield unpacked
+        except (OSError, EOFError) as exc:
+            raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
+
+
 # ----------------------------------------------------------------------------- sampling
-def _text_sample(path: Path, size: int) -> tuple[bytes, bool]:
-    with path.open("rb") as handle:
-        data = handle.read(size + 1)
+def _gunzip_start(path: Path, raw: Any, size: int) -> tuple[bytes, int]:
+    """At least ``size`` bytes decompressed from the start of a gzip file (all of it when
+    smaller), and the compressed bytes read for them, within one small chunk: the line
+    count is estimated from that share of the file."""
+    unpack = zlib.decompressobj(wbits=31)
+    out = bytearray()
+    fed = 0
+    try:
+        while len(out) < size:
+            chunk = raw.read(1 << 14)
+            if not chunk:
+                if not unpack.eof:
+                    raise EOFError("the compressed data ends before its end marker")
+                break
+            fed += len(chunk)
+            out += unpack.decompress(chunk)
+            while unpack.eof and unpack.unused_data:  # a file of several gzip members
+                rest = unpack.unused_data
+                unpack = zlib.decompressobj(wbits=31)
+                out += unpack.decompress(rest)
+    except (zlib.error, EOFError) as exc:
+        raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
+    return bytes(out), fed
+
+
+def _text_sample(path: Path, size: int, compressed: bool = False) -> tuple[bytes, bool, int]:
+    """The first ``size`` bytes of text cut at a line end, whether that is the whole
+    file, and the bytes of the file (compressed, for gzip) read to get them."""
+    with path.open("rb") as raw:
+        if compressed:
+            data, consumed = _gunzip_start(path, raw, size + 1)
+        else:
+            data = raw.read(size + 1)
+            consumed = len(data)
     if len(data) <= size:
-        return data, True
+        return data, True, consumed
     cut = data.rfind(b"\n", 0, size)
     if cut <= 0:
-        return data, True  # one giant line: read it all the ordinary way
-    return data[: cut + 1], False
+        return data, True, consumed  # one giant line: read it all the ordinary way
+    return data[: cut + 1], False, round(consumed * (cut + 1) / len(data))
 
 
 def read_sample(path: str | os.PathLike[str]) -> ScanSource:
@@ -261,7 +314,7 @@ def read_sample(path: str | os.PathLike[str]) -> ScanSource:
         :func:`segmint.io.read_table` refuses the sample.
     """
     target = Path(path)
-    fmt = STREAM_FORMATS.get(target.suffix.lower())
+    fmt = STREAM_FORMATS.get(format_suffix(target))
     if fmt is None:
         raise UsageError(f"{target}: only CSV, TSV and Parquet files can be streamed")
     if target.is_dir():
@@ -274,9 +327,10 @@ def read_sample(path: str | os.PathLike[str]) -> ScanSource:
 
 
 def _text_source(target: Path, fmt: str) -> ScanSource:
-    data, whole = _text_sample(target, SAMPLE_BYTES)
+    compressed = is_gzip(target)
+    data, whole, consumed = _text_sample(target, SAMPLE_BYTES, compressed)
     with tempfile.TemporaryDirectory(prefix="segmint-sample-") as tmp:
-        sample_path = Path(tmp) / f"sample{target.suffix.lower()}"
+        sample_path = Path(tmp) / f"sample{format_suffix(target)}"
         sample_path.write_bytes(data)
         try:
             loaded = read_table(sample_path)
@@ -292,7 +346,7 @@ def _text_source(target: Path, fmt: str) -> ScanSource:
         names = tuple(str(c) for c in loaded.frame.columns)
         rows = len(loaded.frame)
         if not whole and data:
-            rows = round(rows * target.stat().st_size / len(data))
+            rows = round(rows * target.stat().st_size / max(consumed, 1))
         source = ScanSource(
             path=target,
             fmt=fmt,
@@ -306,6 +360,7 @@ def _text_source(target: Path, fmt: str) -> ScanSource:
             header=bool(details["header"]),
             skip=skip,
             rules={name: _rule(loaded, name) for name in names},
+            gzip=compressed,
         )
         return _mark_zones(source, sample_path)
 
@@ -523,7 +578,7 @@ def _utf8_copy(source: ScanSource, folder: Path) -> Path | None:
         decoder = codecs.getincrementaldecoder(attempt)()
         try:
             with (
-                source.path.open("rb") as raw,
+                _open_bytes(source.path, source.gzip) as raw,
                 target.open("w", encoding="utf-8", newline="") as out,
             ):
                 while chunk := raw.read(1 << 22):

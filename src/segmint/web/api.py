@@ -183,7 +183,7 @@ def build_router() -> APIRouter:
             data = work / f"data{suffix}"
             with data.open("wb") as out:
                 shutil.copyfileobj(file.file, out, 1024 * 1024)
-            kind = format or ("parquet" if suffix == ".parquet" else "csv")
+            kind = format or ("parquet" if suffix.startswith(".parquet") else "csv")
             target = work / f"labels.{kind}"
             result = assign_file(model, data, out=target, names=names)
         except SegmintError as exc:

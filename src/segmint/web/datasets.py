@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from segmint.errors import SegmintError, UsageError
+from segmint.io import format_suffix
 from segmint.web.errors import ApiError
 
 DATA_SUFFIXES = {
@@ -50,14 +51,17 @@ def display_name(name: str | None) -> str:
 
 
 def suffix_of(name: str) -> str:
-    """The stored suffix for a client file name; a usage error for unsupported formats."""
-    suffix = Path(display_name(name)).suffix.lower()
+    """The stored suffix for a client file name (``.csv.gz`` kept whole); a usage error
+    for unsupported formats."""
+    label = display_name(name)
+    suffix = format_suffix(label)
     if suffix not in DATA_SUFFIXES:
         raise UsageError(
-            f"{display_name(name)}: unsupported file type {suffix or '(none)'}; "
-            "upload CSV, TSV, Excel (.xlsx), Parquet or JSON"
+            f"{label}: unsupported file type {suffix or '(none)'}; "
+            "upload CSV, TSV, Excel (.xlsx), Parquet or JSON (gzip-compressed or not)"
         )
-    return DATA_SUFFIXES[suffix]
+    compressed = label.lower().endswith(".gz") and suffix != ".gz"
+    return DATA_SUFFIXES[suffix] + (".gz" if compressed else "")
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,8 @@ class Dataset:
 
     def to_dict(self) -> dict[str, Any]:
         """What the API shows (never the server path)."""
-        return {"id": self.id, "name": self.name, "size": self.size, "format": self.path.suffix[1:]}
+        fmt = format_suffix(self.path)[1:]
+        return {"id": self.id, "name": self.name, "size": self.size, "format": fmt}
 
 
 class DatasetStore:
