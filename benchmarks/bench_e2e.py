@@ -114,7 +114,7 @@ def run_size(rows: int, folder: Path, spark: Any) -> dict[str, Any]:
 
     # Like for like: the recipe labels new customers from the same feature table, with its
     # scaler and k-means as one pipeline (missing values filled as it would have to).
-    columns = model.preparation.input_columns()
+    columns = model.preparation.input_columns
     recipe = make_pipeline(StandardScaler(), KMeans(n_clusters=model.k, n_init=1, random_state=0))
 
     def recipe_labels(table: pd.DataFrame) -> Any:
