@@ -126,6 +126,35 @@ def test_truncated_gzip_is_a_one_line_error(tmp_path: Path) -> None:
         read_sample(packed)
 
 
+def test_money_amounts_streamed_equal_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the sample sees plain numbers; money further down makes the whole file money, as
+    # read_table decides it on the whole column
+    lines = ["customer,date,amount"]
+    lines += [f"c{i % 7},2024-0{1 + i % 9}-1{i % 10},{10 + i}.5" for i in range(300)]
+    lines += ['c1,2024-03-03,"$1,200.00"', "c2,2024-03-04,($15.25)", "c3,2024-03-05,-$2"]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(scan, "SAMPLE_BYTES", 2_000)
+    result = streamed(path)
+    assert result.source.rules["amount"].kind == "money"
+    assert result.load["money_columns"] == {"amount": "."}
+    assert_same(in_memory(path), result.features)
+    monetary = result.features.features.set_index("customer_id")["monetary"]
+    assert monetary["c1"] == pytest.approx(sum(10 + i + 0.5 for i in range(1, 300, 7)) + 1200)
+
+
+def test_money_with_a_decimal_comma_streamed_equals_in_memory(tmp_path: Path) -> None:
+    lines = ["customer;date;amount"]
+    lines += [f"K{i % 5};0{1 + i % 9}.02.2024;{i}.{i:03d},50 €" for i in range(1, 40)]
+    path = tmp_path / "umsatz.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = streamed(path)
+    assert result.load["money_columns"] == {"amount": ","}
+    assert_same(in_memory(path), result.features)
+
+
 def test_european_latin1_file(tmp_path: Path) -> None:
     lines = [
         "customer;order;date;product;quantity;price",

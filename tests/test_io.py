@@ -91,13 +91,13 @@ def test_cp1252_file(tmp_path: Path) -> None:
     assert table.details["encoding"] == "cp1252"
     assert table.frame["name"].tolist() == ["Zoë", "Renée"]
     assert table.frame["city"].tolist() == ["Köln", "Paris"]
-    assert table.frame["price"].tolist() == ["£5", "€ 3"]
+    assert table.frame["price"].tolist() == [5.0, 3.0]  # the signs decoded, read as money
 
 
 def test_utf8_text_is_not_mistaken_for_cp1252(tmp_path: Path) -> None:
     table = read_table(put(tmp_path, "u.csv", "name,price\nZoë,£5\n"))
     assert table.details["encoding"] == "utf-8"
-    assert table.frame.iloc[0].tolist() == ["Zoë", "£5"]
+    assert table.frame.iloc[0].tolist() == ["Zoë", 5.0]  # "£" decoded, the price money
 
 
 def test_decimal_comma_with_semicolons(tmp_path: Path) -> None:
@@ -616,3 +616,34 @@ def test_corrupt_gzip_is_an_input_error(tmp_path: Path) -> None:
     packed.write_bytes(gzip.compress(b"a,b\n1,2\n")[:12])
     with pytest.raises(InputFileError, match=r"orders\.csv\.gz: cannot decompress"):
         read_table(packed)
+
+
+def test_amounts_written_as_money(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        'customer,total,refund,code\n'
+        'a,"$1,234.50",(12.00),123 456\n'
+        'b,$5,-$3.25,789 012\n'
+        'c,,"($1,000)",345 678\n'
+        'd,17.5,0,901 234\n',
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert table.frame["total"].tolist()[:2] == [1234.5, 5.0]
+    assert np.isnan(table.frame["total"][2]) and table.frame["total"][3] == 17.5
+    assert table.frame["refund"].tolist() == [-12.0, -3.25, -1000.0, 0.0]
+    assert table.frame["code"].tolist()[0] == "123 456"  # spaced digits alone stay text
+    assert table.details["money_columns"] == {"total": ".", "refund": "."}
+    assert table.details["column_types"]["total"] == "float"
+
+
+def test_amounts_written_as_money_with_a_decimal_comma(tmp_path: Path) -> None:
+    path = tmp_path / "umsatz.csv"
+    path.write_text(
+        "kunde;betrag;preis\nA;1.234,50 €;12,5\nB;€ 3,00;1\nC;-2 €;\u00a02.000,25 €\n",
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert table.frame["betrag"].tolist() == [1234.5, 3.0, -2.0]
+    assert table.frame["preis"].tolist() == [12.5, 1.0, 2000.25]
+    assert table.details["money_columns"] == {"betrag": ",", "preis": ","}

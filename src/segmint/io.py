@@ -2,38 +2,24 @@
 
 The format follows the extension (``.csv .txt .tsv .tab .parquet .pq .json .jsonl .ndjson
 .xlsx .xlsm``); other extensions are sniffed from the content.  Every text column, whatever
-the format, goes through the same typing rules (:func:`_type_strings`):
-
-* values are stripped; blank cells and the spellings in :data:`NA_VALUES` are missing
-  (``"-"`` stays text);
-* all non-missing values numeric -> ``int64`` when every value is written as an integer and
-  none is missing, else ``float64``.  A value with a leading zero (``"0001"``) keeps the
-  column as text (identifiers).  With a ``;``, tab or ``|`` delimiter, ``1,5`` and
-  ``1.234,56`` are decimal-comma numbers;
-* >= 90 % of the non-missing values parse with ONE date format -> ``datetime64[ns]``; the
-  rest become NaT and are reported in ``details["unparseable"]``;
-* anything else (Yes/No and True/False too) stays pandas ``str``.
-
-Native values are kept: numbers and datetimes from Excel, JSON and Parquet stay numbers and
-datetimes; booleans become the text ``"True"`` / ``"False"`` as in a CSV file; columns of
-mixed native types are turned into text and typed by the rules above.
+the format, goes through the same typing rules (:mod:`segmint.cells`): values stripped,
+NA spellings missing, then numbers, amounts written as money, dates, or text.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import io
 import json
-import math
 import os
 import re
 import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +31,17 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from segmint.cells import (
+    DATE_SHAPES,
+    NA_VALUES,
+    NUMBER,
+    Typed,
+    cell_text,
+    floats,
+    naive_ns,
+    type_objects,
+    type_strings,
+)
 from segmint.errors import DataError, InputFileError, SegmintError, UsageError
 
 
@@ -67,12 +64,6 @@ def replace_file(path: Path, data: bytes) -> None:
 
 __all__ = ["NA_VALUES", "LoadedTable", "read_table", "write_table"]
 
-#: Cell spellings read as missing once stripped; Excel error values count as missing too.
-NA_VALUES: frozenset[str] = frozenset(
-    {"", "NA", "N/A", "n/a", "#N/A", "null", "NULL", "Null", "NaN", "nan", "None", "<NA>",
-     "NaT", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
-)
-_NA_SET = pa.array(sorted(NA_VALUES), pa.string())
 _EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
     ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
@@ -84,28 +75,7 @@ _WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "js
             ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE = 65_536  # characters sniffed for the dialect and header
-_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_INTEGER = r"^[+-]?\d+$"
-_LEADING_ZERO = r"^[+-]?0\d"
-_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-# Date formats: (label, regex with groups A B C and a time, field orders).  One label and
-# order is ONE format.  When day-first and month-first parse equally many values (no first
-# or second field above 12) we choose DAY-FIRST: it is the order of every listed format but
-# US slashes; the choice is recorded in details["date_formats"].
-_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?)?"
-_DATE_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("YYYY-MM-DD", r"^(?P<A>\d{4})-(?P<B>\d{1,2})-(?P<C>\d{1,2})" + _TIME
-     + r"(?P<Z>Z|[+-]\d{2}:?\d{2})?$", ("ymd",)),
-    ("YYYY/MM/DD", r"^(?P<A>\d{4})/(?P<B>\d{1,2})/(?P<C>\d{1,2})" + _TIME + "$", ("ymd",)),
-    ("/", r"^(?P<A>\d{1,2})/(?P<B>\d{1,2})/(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
-    ("-", r"^(?P<A>\d{1,2})-(?P<B>\d{1,2})-(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
-    (".", r"^(?P<A>\d{1,2})\.(?P<B>\d{1,2})\.(?P<C>\d{4})" + _TIME + "$", ("dmy",)),
-)
-_NAT = np.iinfo(np.int64).min
-_NS = 1_000_000_000
-
 
 @dataclass(frozen=True)
 class LoadedTable:
@@ -122,7 +92,8 @@ class LoadedTable:
     details : dict
         JSON-serialisable facts: ``rows_read``, ``column_types`` (column -> ``"integer"``,
         ``"float"``, ``"datetime"``, ``"text"`` or ``"empty"``), ``date_formats``,
-        ``identifier_columns`` (kept as text for leading zeros), ``decimal_comma_columns``
+        ``identifier_columns`` (kept as text for leading zeros), ``decimal_comma_columns``,
+        ``money_columns`` (column -> decimal mark of amounts written as money)
         and ``unparseable`` (column -> ``{"count", "first_line", "first_value"}``; the line
         is the 1-based file line, header = line 1, for text files and the 1-based data row
         otherwise).  Text files add ``encoding``, ``delimiter``, ``quotechar``, ``header``
@@ -152,6 +123,51 @@ def is_gzip(path: str | os.PathLike[str]) -> bool:
             return handle.read(2) == GZIP_MAGIC
     except OSError:
         return False
+
+
+@contextmanager
+def open_bytes(path: Path, compressed: bool) -> Iterator[Any]:
+    """The file's bytes, decompressed when it is gzip."""
+    with path.open("rb") as raw:
+        if not compressed:
+            yield raw
+            return
+        try:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
+                yield unpacked
+        except (OSError, EOFError) as exc:
+            raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
+
+
+def read_start(path: Path, size: int) -> tuple[bytes, int]:
+    """At least ``size`` bytes from the start of a data file (all of it when smaller),
+    decompressed when it is gzip, and the bytes of the file read for them (within one
+    small chunk, so that a line count can be estimated from the file's size)."""
+    with path.open("rb") as raw:
+        if raw.read(2) != GZIP_MAGIC:
+            raw.seek(0)
+            data = raw.read(size)
+            return data, len(data)
+        raw.seek(0)
+        unpack = zlib.decompressobj(wbits=31)
+        out = bytearray()
+        fed = 0
+        try:
+            while len(out) < size:
+                chunk = raw.read(1 << 14)
+                if not chunk:
+                    if not unpack.eof:
+                        raise EOFError("the compressed data ends before its end marker")
+                    break
+                fed += len(chunk)
+                out += unpack.decompress(chunk)
+                while unpack.eof and unpack.unused_data:  # a file of several gzip members
+                    rest = unpack.unused_data
+                    unpack = zlib.decompressobj(wbits=31)
+                    out += unpack.decompress(rest)
+        except (zlib.error, EOFError) as exc:
+            raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
+    return bytes(out), fed
 
 
 def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> LoadedTable:
@@ -359,9 +375,9 @@ def _cell_kind(value: str) -> str:
     value = value.strip()
     if value in NA_VALUES:
         return "na"
-    if re.match(_NUMBER, value):
+    if re.match(NUMBER, value):
         return "num"
-    return "date" if any(re.match(s, value) for _, s, _ in _DATE_SHAPES) else "text"
+    return "date" if any(re.match(s, value) for _, s, _ in DATE_SHAPES) else "text"
 
 
 def _has_header(rows: list[list[str]]) -> bool:
@@ -376,7 +392,7 @@ def _has_header(rows: list[list[str]]) -> bool:
 
 def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
     """Stripped names, blank ones called ``column_N``; duplicates are refused."""
-    names = [_to_text(v).strip() if v is not None else "" for v in raw]
+    names = [cell_text(v).strip() if v is not None else "" for v in raw]
     names = [name or f"column_{j}" for j, name in enumerate(names, start=1)]
     seen: dict[str, int] = {}
     for j, name in enumerate(names, start=1):
@@ -453,199 +469,16 @@ def _read_delimited(source: str, data: bytes, fmt: str) -> LoadedTable:
     return loaded
 
 
-# ----------------------------------------------------------------------------- typing
-
-
-@dataclass
-class _Typed:
-    """A typed column and what was learnt typing it."""
-
-    series: pd.Series
-    kind: str
-    date_format: str | None = None
-    identifier: bool = False
-    decimal_comma: bool = False
-    bad: tuple[int, int, str] | None = None  # count, first position, first value
-
-
-def _all(values: pa.ChunkedArray, pattern: str) -> bool:
-    if len(values) > 20_000:
-        # one miss in an evenly spread sample settles it without scanning every value
-        sample = values.take(pa.array(range(0, len(values), len(values) // 2_000)))
-        if not pc.all(pc.match_substring_regex(sample, pattern)).as_py():
-            return False
-    return bool(pc.all(pc.match_substring_regex(values, pattern)).as_py())
-
-
-def _any(values: pa.ChunkedArray, pattern: str) -> bool:
-    return bool(pc.any(pc.match_substring_regex(values, pattern)).as_py())
-
-
-def _floats(column: pa.ChunkedArray) -> np.ndarray:
-    """A numeric arrow column as float64 with NaN for nulls."""
-    return np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64)
-
-
-def _part(extracted: pa.ChunkedArray, name: str) -> np.ndarray:
-    """One captured date group as float64 (NaN when absent); fractions as nanoseconds."""
-    part = pc.struct_field(extracted, name)
-    if name == "F":
-        part = pc.utf8_rpad(part, width=9, padding="0")
-    part = pc.if_else(pc.equal(part, ""), pa.scalar(None, pa.string()), part)
-    return _floats(pc.cast(part, pa.int64()))
-
-
-def _civil_to_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, clock: list[np.ndarray],
-                 tz_minutes: np.ndarray) -> np.ndarray:
-    """Nanoseconds since 1970 of calendar parts; ``_NAT`` where invalid or missing."""
-    valid = ~(np.isnan(y) | np.isnan(m) | np.isnan(d))
-    y0, m0, d0 = (np.where(valid, v, 1).astype(np.int64) for v in (y, m, d))
-    hh, mm, ss, ff = (np.nan_to_num(v).astype(np.int64) for v in clock)
-    leap = (y0 % 4 == 0) & ((y0 % 100 != 0) | (y0 % 400 == 0))
-    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-    last = month_days[np.clip(m0, 1, 12) - 1] + (leap & (m0 == 2))
-    valid &= (m0 >= 1) & (m0 <= 12) & (d0 >= 1) & (d0 <= last) & (y0 >= 1678) & (y0 <= 2261)
-    valid &= (hh < 24) & (mm < 60) & (ss < 60)
-    yy = y0 - (m0 <= 2)  # days from civil, H. Hinnant's algorithm
-    era = np.floor_divide(yy, 400)
-    yoe = yy - era * 400
-    doy = (153 * ((m0 + 9) % 12) + 2) // 5 + d0 - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    ns = (days * 86400 + hh * 3600 + mm * 60 + ss - tz_minutes * 60) * _NS + ff
-    return np.where(valid, ns, _NAT)
-
-
-def _tz_minutes(extracted: pa.ChunkedArray) -> np.ndarray:
-    """UTC offsets in minutes of ISO values (0 when absent or ``Z``)."""
-    zones = pc.struct_field(extracted, "Z").to_pylist()
-    out = np.zeros(len(zones), dtype=np.int64)
-    for i, zone in enumerate(zones):
-        if zone and zone != "Z":
-            digits = zone[1:].replace(":", "")
-            out[i] = (1 if zone[0] == "+" else -1) * (int(digits[:2]) * 60 + int(digits[2:]))
-    return out
-
-
-def _parse_dates(column: pa.ChunkedArray, values: pa.ChunkedArray) -> tuple[np.ndarray, str]:
-    """Timestamps (ns) with the format that parses most values, and its label.
-
-    Shapes matching under 80 % of an evenly spread sample of 2,000 values are not tried.
-    """
-    step = max(1, len(values) // 2000)
-    sample = values.take(pa.array(range(0, len(values), step)))
-    best: tuple[int, np.ndarray, str] = (-1, np.empty(0, np.int64), "")
-    for label, shape, orders in _DATE_SHAPES:
-        if (pc.sum(pc.match_substring_regex(sample, shape)).as_py() or 0) < 0.8 * len(sample):
-            continue
-        extracted = pc.extract_regex(column, shape)
-        a, b, c = (_part(extracted, g) for g in "ABC")
-        clock = [_part(extracted, g) for g in "HMSF"]
-        zoned = "Z" in shape and _any(pc.struct_field(extracted, "Z"), ".")
-        tz = _tz_minutes(extracted) if zoned else np.zeros(len(column), np.int64)
-        for order in orders:
-            ymd = {"ymd": (a, b, c), "dmy": (c, b, a), "mdy": (c, a, b)}[order]
-            ns = _civil_to_ns(*ymd, clock, tz)
-            good = int((ns != _NAT).sum())
-            if good > best[0]:
-                name = "{0}{1}{2}{1}YYYY".format(*(("DD", label, "MM") if order == "dmy"
-                                                   else ("MM", label, "DD")))
-                best = (good, ns, label if order == "ymd" else name)
-    return best[1], best[2]
-
-
-def _type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> _Typed:
-    """Apply the typing rules to a column of strings (nulls are missing)."""
-    column = pc.utf8_trim_whitespace(pc.cast(column, pa.string()))
-    spelled = pc.is_in(column, value_set=_NA_SET)
-    if pc.any(spelled).as_py():  # copies of a million strings only when something changes
-        column = pc.if_else(spelled, pa.scalar(None, pa.string()), column)
-    values = pc.drop_null(column) if column.null_count else column
-    if len(values) == 0:
-        return _Typed(column.to_pandas(), "empty")
-    comma = decimal_comma and _all(values, _DECIMAL_COMMA) and _any(values, ",")
-    if _all(values, _NUMBER) or comma:
-        if _any(values, _LEADING_ZERO):
-            return _Typed(column.to_pandas(), "text", identifier=True)
-        if comma:
-            fixed = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")
-            return _Typed(pd.Series(_floats(fixed)), "float", decimal_comma=True)
-        if len(values) == len(column) and _all(values, _INTEGER):
-            try:
-                ints = pc.cast(pc.replace_substring_regex(column, r"^\+", ""), pa.int64())
-                return _Typed(pd.Series(ints.to_numpy(), dtype=np.int64), "integer")
-            except pa.ArrowInvalid:  # beyond int64: float64 below
-                pass
-        return _Typed(pd.Series(_floats(column)), "float")
-    ns, label = _parse_dates(column, values)
-    if len(ns) == 0 or (ns != _NAT).sum() < 0.9 * len(values):
-        return _Typed(column.to_pandas(), "text")
-    typed = _Typed(pd.Series(ns.view("datetime64[ns]")), "datetime", date_format=label)
-    bad = np.flatnonzero((ns == _NAT) & pc.is_valid(column).to_numpy(zero_copy_only=False))
-    if bad.size:
-        typed.bad = (int(bad.size), int(bad[0]), str(column[int(bad[0])].as_py()))
-    return typed
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or value is pd.NaT or value is pd.NA or (
-        isinstance(value, float) and math.isnan(value))
-
-
-def _to_text(value: Any) -> str:
-    """Text form of an Excel / JSON / Parquet cell, as a CSV file would show it."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | np.bool_):
-        return "True" if value else "False"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, default=str, ensure_ascii=False)
-    return str(value)
-
-
-def _type_objects(values: Sequence[Any]) -> _Typed | pa.ChunkedArray:
-    """Native numbers or datetimes -> a typed column; anything else -> strings to type."""
-    present = [v for v in values if not _is_missing(v)]
-    if present and all(isinstance(v, int | float | np.integer | np.floating)
-                       and not isinstance(v, bool | np.bool_) for v in present):
-        if len(present) == len(values) and all(isinstance(v, int | np.integer) for v in present):
-            try:
-                return _Typed(pd.Series(np.array(values, dtype=np.int64)), "integer")
-            except OverflowError:
-                pass
-        floats = [np.nan if _is_missing(v) else float(v) for v in values]
-        return _Typed(pd.Series(np.array(floats, dtype=np.float64)), "float")
-    if present and all(isinstance(v, dt.datetime | dt.date) for v in present):
-        try:
-            stamps = pd.to_datetime(pd.Series(values, dtype=object))
-            return _Typed(_naive_ns(stamps), "datetime")
-        except (ValueError, TypeError, OverflowError):
-            pass
-    return pa.chunked_array([pa.array([None if _is_missing(v) else _to_text(v) for v in values],
-                                      pa.string())])
-
-
-def _naive_ns(stamps: pd.Series) -> pd.Series:
-    """Datetimes as naive ``datetime64[ns]`` (zoned ones converted to UTC first)."""
-    if stamps.dt.tz is not None:
-        stamps = stamps.dt.tz_convert(None)
-    return stamps.astype("datetime64[ns]")
-
-
-def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
+def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
             line_of: Callable[[int], int], details: dict[str, Any], *,
             decimal_comma: bool = False) -> LoadedTable:
     """Type the remaining string columns, build the frame and record per-column facts."""
     out: dict[str, pd.Series] = {}
     facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
-                             "decimal_comma_columns": [], "unparseable": {}}
+                             "decimal_comma_columns": [], "money_columns": {},
+                             "unparseable": {}}
     for name, column in columns.items():
-        typed = column if isinstance(column, _Typed) else _type_strings(
+        typed = column if isinstance(column, Typed) else type_strings(
             column, decimal_comma=decimal_comma)
         out[name] = typed.series.reset_index(drop=True)
         facts["column_types"][name] = typed.kind
@@ -655,6 +488,8 @@ def _finish(source: str, fmt: str, columns: dict[str, _Typed | pa.ChunkedArray],
             facts["identifier_columns"].append(name)
         if typed.decimal_comma:
             facts["decimal_comma_columns"].append(name)
+        if typed.money is not None:
+            facts["money_columns"][name] = typed.money
         if typed.bad:
             count, position, value = typed.bad
             facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
@@ -676,7 +511,7 @@ def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> Lo
     names = _clean_names(source, table.column_names)
     if table.num_rows == 0:
         raise InputFileError(f"{source}: no data rows (only a header)")
-    columns: dict[str, _Typed | pa.ChunkedArray] = {}
+    columns: dict[str, Typed | pa.ChunkedArray] = {}
     for name, column in zip(names, table.columns, strict=True):
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
@@ -687,17 +522,17 @@ def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> Lo
             columns[name] = pc.if_else(column, "True", "False")
         elif pa.types.is_integer(kind) and column.null_count == 0 and kind != pa.uint64():
             ints = pc.cast(column, pa.int64()).to_numpy()
-            columns[name] = _Typed(pd.Series(ints, dtype=np.int64), "integer")
+            columns[name] = Typed(pd.Series(ints, dtype=np.int64), "integer")
         elif pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-            columns[name] = _Typed(pd.Series(_floats(column)), "float")
+            columns[name] = Typed(pd.Series(floats(column)), "float")
         elif pa.types.is_timestamp(kind) or pa.types.is_date(kind):
             try:
                 stamps = pd.to_datetime(column.to_pandas(date_as_object=False))
-                columns[name] = _Typed(_naive_ns(stamps), "datetime")
+                columns[name] = Typed(naive_ns(stamps), "datetime")
             except (ValueError, OverflowError):  # outside the datetime64[ns] range
-                columns[name] = _type_objects(column.to_pylist())
+                columns[name] = type_objects(column.to_pylist())
         else:
-            columns[name] = _type_objects(column.to_pylist())
+            columns[name] = type_objects(column.to_pylist())
     return _finish(source, "parquet", columns, lambda i: i + 1, {"rows_read": table.num_rows})
 
 
@@ -738,7 +573,7 @@ def _read_json(source: str, data: bytes) -> LoadedTable:
     if frame.shape[1] == 0:
         raise InputFileError(f"{source}: the records have no fields")
     names = _clean_names(source, list(frame.columns))
-    columns = {name: _type_objects(frame.iloc[:, j].to_numpy(dtype=object))
+    columns = {name: type_objects(frame.iloc[:, j].to_numpy(dtype=object))
                for j, name in enumerate(names)}
     details = {"encoding": encoding, "json_layout": layout, "rows_read": len(frame)}
     return _finish(source, "json", columns, lambda i: i + 1, details)
@@ -795,7 +630,7 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
     stacked = pd.concat(kept, ignore_index=True)
     if len(stacked) == 0:
         raise InputFileError(f"{source}: no data rows (only a header)")
-    typed = {name: _type_objects(stacked[name].to_numpy(dtype=object)) for name in columns}
+    typed = {name: type_objects(stacked[name].to_numpy(dtype=object)) for name in columns}
     details = {
         "sheets_read": list(raw),
         "sheets_skipped_empty": [s for s in wanted if s not in raw],

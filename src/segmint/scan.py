@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import gzip
 import os
 import re
 import shutil
 import tempfile
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -43,12 +41,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segmint.cells import DATE_SHAPES, money_evidence
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
 from segmint.features.spec import FAMILIES, FeatureSpec
-from segmint.io import _DATE_SHAPES, LoadedTable, format_suffix, is_gzip, read_table
+from segmint.io import (
+    LoadedTable,
+    format_suffix,
+    is_gzip,
+    open_bytes,
+    read_start,
+    read_table,
+)
 from segmint.scan_sql import (
+    MONEY_MARKS,
     Rule,
     date_parser,
     fast_or_slow,
@@ -241,60 +248,15 @@ def can_stream(path: str | os.PathLike[str]) -> bool:
     compressed = is_gzip(target)
     if fmt == "parquet":
         return not compressed  # a compressed Parquet file is read into memory
-    with _open_bytes(target, compressed) as handle:
+    with open_bytes(target, compressed) as handle:
         head = handle.read(2)
     return head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-@contextmanager
-def _open_bytes(path: Path, compressed: bool) -> Iterator[Any]:
-    """The file's bytes, decompressed when it is gzip."""
-    with path.open("rb") as raw:
-        if not compressed:
-            yield raw
-            return
-        try:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as unpacked:
-                yield unpacked
-        except (OSError, EOFError) as exc:
-            raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
-
-
-# ----------------------------------------------------------------------------- sampling
-def _gunzip_start(path: Path, raw: Any, size: int) -> tuple[bytes, int]:
-    """At least ``size`` bytes decompressed from the start of a gzip file (all of it when
-    smaller), and the compressed bytes read for them, within one small chunk: the line
-    count is estimated from that share of the file."""
-    unpack = zlib.decompressobj(wbits=31)
-    out = bytearray()
-    fed = 0
-    try:
-        while len(out) < size:
-            chunk = raw.read(1 << 14)
-            if not chunk:
-                if not unpack.eof:
-                    raise EOFError("the compressed data ends before its end marker")
-                break
-            fed += len(chunk)
-            out += unpack.decompress(chunk)
-            while unpack.eof and unpack.unused_data:  # a file of several gzip members
-                rest = unpack.unused_data
-                unpack = zlib.decompressobj(wbits=31)
-                out += unpack.decompress(rest)
-    except (zlib.error, EOFError) as exc:
-        raise InputFileError(f"{path}: cannot decompress ({exc})") from exc
-    return bytes(out), fed
-
-
-def _text_sample(path: Path, size: int, compressed: bool = False) -> tuple[bytes, bool, int]:
+def _text_sample(path: Path, size: int) -> tuple[bytes, bool, int]:
     """The first ``size`` bytes of text cut at a line end, whether that is the whole
     file, and the bytes of the file (compressed, for gzip) read to get them."""
-    with path.open("rb") as raw:
-        if compressed:
-            data, consumed = _gunzip_start(path, raw, size + 1)
-        else:
-            data = raw.read(size + 1)
-            consumed = len(data)
+    data, consumed = read_start(path, size + 1)
     if len(data) <= size:
         return data, True, consumed
     cut = data.rfind(b"\n", 0, size)
@@ -328,7 +290,7 @@ def read_sample(path: str | os.PathLike[str]) -> ScanSource:
 
 def _text_source(target: Path, fmt: str) -> ScanSource:
     compressed = is_gzip(target)
-    data, whole, consumed = _text_sample(target, SAMPLE_BYTES, compressed)
+    data, whole, consumed = _text_sample(target, SAMPLE_BYTES)
     with tempfile.TemporaryDirectory(prefix="segmint-sample-") as tmp:
         sample_path = Path(tmp) / f"sample{format_suffix(target)}"
         sample_path.write_bytes(data)
@@ -449,6 +411,9 @@ def _rule(loaded: LoadedTable, name: str) -> Rule:
     if kind in ("integer", "float"):
         if name in loaded.details.get("decimal_comma_columns", []):
             return Rule("decimal_comma")
+        mark = loaded.details.get("money_columns", {}).get(name)
+        if mark is not None:
+            return Rule("money" if mark == "." else "money_comma")
         values = series.dropna().to_numpy(dtype=float)
         integral = bool(len(values) == 0 or (values == values.round()).all())
         return Rule("int" if integral else "float")
@@ -578,7 +543,7 @@ def _utf8_copy(source: ScanSource, folder: Path) -> Path | None:
         decoder = codecs.getincrementaldecoder(attempt)()
         try:
             with (
-                _open_bytes(source.path, source.gzip) as raw,
+                open_bytes(source.path, source.gzip) as raw,
                 target.open("w", encoding="utf-8", newline="") as out,
             ):
                 while chunk := raw.read(1 << 22):
@@ -686,10 +651,10 @@ def _revise(
         col = getattr(spec, role)
         if col is None or not checks.get(f"chk_{role}_text", 0):
             continue
-        if source.is_text(col) and source.delimiter != "," and rules[col].kind != "decimal_comma":
-            rules[col] = Rule("decimal_comma")
-        else:
-            raise DataError(_bad_values(source, con, col, f"chk_{role}_text", data_path, "numbers"))
+        settled = _settle_numbers(source, col, con, data_path) if source.is_text(col) else None
+        if settled is None or settled == rules[col]:
+            raise DataError(_bad_values(source, con, col, rules[col], data_path))
+        rules[col] = settled
     assert spec.time is not None
     bad = checks.get("chk_time_bad", 0)
     if bad and source.is_text(spec.time):
@@ -699,13 +664,43 @@ def _revise(
     return replace(source, rules=rules)
 
 
+def _settle_numbers(
+    source: ScanSource, col: str, con: duckdb.DuckDBPyConnection, data_path: Path | None
+) -> Rule | None:
+    """io's choice on the whole column of numbers the sample's decision does not read:
+    the first of decimal comma (not in a comma-separated file), money with that mark and
+    money with a decimal point that reads every value; None when none does."""
+    candidates = ["decimal_comma", "money_comma", "money"] if source.delimiter != "," else []
+    candidates = candidates or ["money"]
+    evidence = {
+        "decimal_comma": "contains(t, ',')",
+        **{
+            kind: f"regexp_matches(t, {literal(money_evidence(mark))})"
+            for kind, mark in MONEY_MARKS.items()
+        },
+    }
+    tests = ", ".join(
+        f"count(*) FILTER (WHERE ({number_parser(Rule(kind))('t')}) IS NULL), "
+        f"bool_or({evidence[kind]})"
+        for kind in candidates
+    )
+    row = con.execute(
+        f"SELECT {tests} FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)}) "
+        "WHERE t IS NOT NULL"
+    ).fetchall()[0]
+    for i, kind in enumerate(candidates):
+        if row[2 * i] == 0 and row[2 * i + 1]:
+            return Rule(kind)
+    return None
+
+
 def _settle_dates(
     source: ScanSource, col: str, con: duckdb.DuckDBPyConnection, data_path: Path | None
 ) -> Rule:
     """io's choice on the whole column: the date format that parses most values."""
     current = source.rules[col].date_label or "YYYY-MM-DD"
     candidates = [current]
-    for label, _, orders in _DATE_SHAPES:
+    for label, _, orders in DATE_SHAPES:
         for order in orders:
             if order == "ymd":
                 name = label
@@ -734,16 +729,15 @@ def _bad_values(
     source: ScanSource,
     con: duckdb.DuckDBPyConnection,
     col: str,
-    flag: str,
+    rule: Rule,
     data_path: Path | None,
-    what: str,
 ) -> str:
     row = con.execute(
         f"SELECT t FROM (SELECT _c0 AS t FROM {source.cleaned([col], data_path)}) "
-        "WHERE t IS NOT NULL AND TRY_CAST(t AS DOUBLE) IS NULL LIMIT 1"
+        f"WHERE t IS NOT NULL AND ({number_parser(rule)('t')}) IS NULL LIMIT 1"
     ).fetchall()
     example = f" (e.g. {row[0][0]!r})" if row else ""
-    return f"{source.path}: column {col!r} has values that are not {what}{example}"
+    return f"{source.path}: column {col!r} has values that are not numbers{example}"
 
 
 def _load_details(
@@ -770,6 +764,12 @@ def _load_details(
     else:
         unparseable.pop(spec.time, None)
     details["unparseable"] = unparseable
+    # the number columns as the whole file read them (the scan may have revised them)
+    rules = source.rules
+    details["decimal_comma_columns"] = [c for c in source.names if rules[c].kind == "decimal_comma"]
+    details["money_columns"] = {
+        c: MONEY_MARKS[rules[c].kind] for c in source.names if rules[c].kind in MONEY_MARKS
+    }
     return details
 
 

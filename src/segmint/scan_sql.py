@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from segmint.cells import NA_VALUES, money_digits, money_pattern
 from segmint.features.clean import literal
-from segmint.io import NA_VALUES
 
 # Unicode White_Space, which read_table strips (pyarrow's utf8_trim_whitespace).
 _WHITESPACE = (
@@ -31,7 +31,8 @@ _DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 class Rule:
     """How one column's raw values become the canonical value."""
 
-    kind: str  # text, int, float (ids/codes); number, decimal_comma; datetime; native
+    kind: str  # text, int, float (ids/codes); number, decimal_comma, money, money_comma;
+    # datetime; native
     date_label: str | None = None
     zoned: bool = False  # ISO dates with a UTC offset in the sample
 
@@ -136,8 +137,27 @@ def native_number(x: str, native: str) -> tuple[str, list[tuple[str, str]]]:
     ]
 
 
+MONEY_MARKS = {"money": ".", "money_comma": ","}
+"""Rule kinds of amounts written as money, and their decimal marks."""
+
+
+def money_value(t: str, mark: str) -> str:
+    """SQL of the DOUBLE an amount written as money stands for (NULL when it is not
+    one), as :func:`segmint.io.read_table` reads it."""
+    digits = f"regexp_replace({t}, {literal(money_digits(mark))}, '', 'g')"
+    if mark == ",":
+        digits = f"replace({digits}, ',', '.')"
+    sign = f"CASE WHEN starts_with({t}, '(') OR contains({t}, '-') THEN -1 ELSE 1 END"
+    return (
+        f"CASE WHEN regexp_full_match({t}, {literal(money_pattern(mark))}) "
+        f"THEN {sign} * TRY_CAST({digits} AS DOUBLE) END"
+    )
+
+
 def number_parser(rule: Rule) -> Callable[[str], str]:
     """SQL reading a DOUBLE from text, with the column's decimal mark."""
+    if rule.kind in MONEY_MARKS:
+        return lambda t: money_value(t, MONEY_MARKS[rule.kind])
     if rule.kind == "decimal_comma":
 
         def parse(t: str) -> str:

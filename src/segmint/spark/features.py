@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from segmint.cells import NA_VALUES, money_digits, money_pattern
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import TransactionFeatures, compute_features
 from segmint.features.pii import classify_column, detect_pii
@@ -31,8 +32,8 @@ from segmint.featurize import (
     complete_spec,
     roles_for,
 )
-from segmint.io import NA_VALUES
 from segmint.scan import ScanSource, read_sample
+from segmint.scan_sql import MONEY_MARKS
 from segmint.spark._dialect import SparkConnection
 
 _WS = r"[\\s\\p{Z}\\x{85}]"
@@ -78,6 +79,16 @@ def _text_id(x: str, kind: str) -> str:
 def _number(x: str, kind: str) -> str:
     if kind == "decimal_comma":
         return f"CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
+    if kind in MONEY_MARKS:  # as segmint.scan_sql.money_value reads it
+        mark = MONEY_MARKS[kind]
+        digits = f"regexp_replace({x}, {_lit(money_digits(mark))}, '')"
+        if mark == ",":
+            digits = f"replace({digits}, ',', '.')"
+        sign = f"CASE WHEN startswith({x}, '(') OR contains({x}, '-') THEN -1 ELSE 1 END"
+        return (
+            f"CASE WHEN {x} RLIKE {_lit(money_pattern(mark))} "
+            f"THEN {sign} * try_cast({digits} AS DOUBLE) END"
+        )
     return f"CAST({x} AS DOUBLE)"
 
 
