@@ -311,3 +311,20 @@ def test_fit_writes_the_quality_score_with_the_segments(log_csv: Path, tmp_path:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert not {"quality_score", "quality_reasons"} & set(summary["features_used"])
     assert not {"quality_score", "quality_reasons"} & set(summary["features"])
+
+
+def test_a_log_of_returns_only_is_a_data_error_and_writes_nothing(tmp_path: Path) -> None:
+    # no order at all: no top months to find, no customer to describe
+    lines = ["customer_id,date,amount"]
+    lines += [f"c{i % 4},2024-0{1 + i % 9}-15,-{5 + i}.0" for i in range(24)]
+    data = tmp_path / "returns.csv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "features.csv"
+    result = invoke("features", data, "--out", out)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stderr == f"error: {data}: no customer has an order (4 excluded)\n"
+    assert list(tmp_path.iterdir()) == [data]
+    fitted = invoke("fit", data, "--out", tmp_path / "run")
+    assert fitted.exit_code == 1
+    assert fitted.stderr == f"error: {data}: no customer could be segmented (4 excluded)\n"
+    assert not (tmp_path / "run").exists()

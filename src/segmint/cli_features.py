@@ -176,6 +176,7 @@ def features(
     from segmint.features.spec import FAMILIES
     from segmint.featurize import (
         IdPolicy,
+        check_not_empty,
         features_summary,
         load_spec,
         log_features,
@@ -213,6 +214,7 @@ def features(
                     data, spec=spec, customer_col=id_col, as_of=as_of, families=FAMILIES,
                     sheet=sheet, ids=ids, progress=progress, memory_limit=memory_limit,
                 )  # fmt: skip
+        check_not_empty(run, str(data))  # before anything is written
         written = write_features(run, target, id_map=id_map)
         summary = features_summary(run)
         summary["outputs"] = {"features": str(written)}

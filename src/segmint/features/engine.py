@@ -450,7 +450,9 @@ def _resolve_from_orders(
             "aggregating orders",
             "SELECT month(ts) AS m FROM orders GROUP BY m ORDER BY sum(value) DESC, m LIMIT 2",
         ).fetchall()
-        updates["peak_months"] = tuple(sorted(int(m) for (m,) in months))
+        # a log without a single order (only returns, say) has no top months; its customers
+        # are all excluded, and the months only need to be valid
+        updates["peak_months"] = tuple(sorted(int(m) for (m,) in months)) or (11, 12)
     if spec.channel is not None and spec.channels is None and "channel" in chosen:
         levels = runner.run(
             "aggregating orders",
