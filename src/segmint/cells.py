@@ -44,8 +44,8 @@ _NA_SET = pa.array(sorted(NA_VALUES), pa.string())
 
 NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _INTEGER = r"^[+-]?\d+$"
-_LEADING_ZERO = r"^[+-]?0\d"
-_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
+LEADING_ZERO = r"^[+-]?0\d"
+DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 _CURRENCY = "[$€£¥₹]"
 _GAP = "[ \\x{a0}\\x{202f}]"  # a space, no-break space or narrow no-break space
 
@@ -209,9 +209,9 @@ def type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> Typed:
     values = pc.drop_null(column) if column.null_count else column
     if len(values) == 0:
         return Typed(column.to_pandas(), "empty")
-    comma = decimal_comma and _all(values, _DECIMAL_COMMA) and _any(values, ",")
+    comma = decimal_comma and _all(values, DECIMAL_COMMA) and _any(values, ",")
     if _all(values, NUMBER) or comma:
-        if _any(values, _LEADING_ZERO):
+        if _any(values, LEADING_ZERO):
             return Typed(column.to_pandas(), "text", identifier=True)
         if comma:
             fixed = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")

@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from segmint.cells import NA_VALUES, money_digits, money_pattern
+from segmint.cells import (
+    DECIMAL_COMMA,
+    LEADING_ZERO,
+    NA_VALUES,
+    NUMBER,
+    money_digits,
+    money_pattern,
+)
 from segmint.features.clean import literal
 
 # Unicode White_Space, which read_table strips (pyarrow's utf8_trim_whitespace).
@@ -24,7 +31,6 @@ _WHITESPACE = (
 )
 _NA_JOINED = "\x01" + "\x01".join(sorted(v for v in NA_VALUES if v)) + "\x01"
 _NA_LONGEST = max(len(v.encode()) for v in NA_VALUES)
-_DECIMAL_COMMA = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$"
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,6 @@ class Rule:
     zoned: bool = False  # ISO dates with a UTC offset in the sample
 
 
-_NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-_LEADING_ZERO = r"^[+-]?0\d"
 
 
 def flag_value(flag: str) -> str:
@@ -81,8 +85,8 @@ def text_value(x: str, rule: Rule, native: str | None) -> tuple[str, list[tuple[
     if rule.kind == "text":
         return x, []
     not_number = (
-        f"{x} IS NOT NULL AND (NOT regexp_full_match({x}, {literal(_NUMBER)}) "
-        f"OR regexp_matches({x}, {literal(_LEADING_ZERO)}))"
+        f"{x} IS NOT NULL AND (NOT regexp_full_match({x}, {literal(NUMBER)}) "
+        f"OR regexp_matches({x}, {literal(LEADING_ZERO)}))"
     )
     if rule.kind == "int":
         return (
@@ -162,7 +166,7 @@ def number_parser(rule: Rule) -> Callable[[str], str]:
 
         def parse(t: str) -> str:
             return (
-                f"CASE WHEN regexp_full_match({t}, {literal(_DECIMAL_COMMA)}) "
+                f"CASE WHEN regexp_full_match({t}, {literal(DECIMAL_COMMA)}) "
                 f"THEN TRY_CAST(replace(replace({t}, '.', ''), ',', '.') AS DOUBLE) END"
             )
 
