@@ -40,7 +40,17 @@ def blobs(n: int = 300) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_registry() -> None:
-    assert ALGORITHMS == ("auto", "kmeans", "gmm", "ward", "genie", "birch", "hdbscan", "consensus")
+    assert ALGORITHMS == (
+        "auto",
+        "kmeans",
+        "gmm",
+        "ward",
+        "genie",
+        "birch",
+        "hdbscan",
+        "dbscan",
+        "consensus",
+    )
     assert check_algorithm(" KMeans ") == "kmeans"
     with pytest.raises(UsageError, match="algorithm must be one of auto, kmeans"):
         check_algorithm("spectral")
@@ -138,7 +148,9 @@ def test_core_point_rule_exact() -> None:
     rule = CorePointAssigner(np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0]]), np.array([0, 0, 1]))
     labels, confidence = rule.predict(np.array([[2.0, 0.0], [6.0, 0.0], [10.0, 0.0]]))
     assert labels.tolist() == [0, 1, 1]
-    np.testing.assert_allclose(confidence, [1 - 1 / 8, 1 - 4 / 5, 1.0])
+    # 1 - r_own / r_other with r the distance to the 5th nearest core point of a segment,
+    # here its farthest (segment 0 has 2 core points, segment 1 one)
+    np.testing.assert_allclose(confidence, [1 - 2 / 8, 1 - 4 / 6, 1.0])
     with_radius = CorePointAssigner(rule.points, rule.labels, np.array([1.5, 1.5, 0.5]))
     labels, confidence = with_radius.predict(np.array([[2.0, 0.0], [12.0, 0.0]]))
     assert labels.tolist() == [0, UNASSIGNED] and confidence[1] == 0.0

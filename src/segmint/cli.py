@@ -285,7 +285,7 @@ def fit(
             "--algorithm",
             help=(
                 "auto (compares k-means, gmm, ward, genie), kmeans, gmm, ward, genie, birch, "
-                "hdbscan or consensus."
+                "hdbscan, dbscan or consensus."
             ),
         ),
     ] = "auto",

@@ -13,8 +13,11 @@ centroid's coordinates), so the same data gives the same ids whatever the row or
 Confidence of an assignment: ``1 - d1 / d2`` for centre-based families (d1 and d2 are
 the distances to the nearest and the second-nearest segment centre; 1 means squarely
 inside a segment, 0 on the boundary between two), the posterior probability for the
-Gaussian mixture, and ``1 - d1 / d2`` over core points for Genie and HDBSCAN. With one
-segment every confidence is 1.
+Gaussian mixture, and ``1 - r1 / r2`` over core points for Genie, HDBSCAN and DBSCAN
+(r1 and r2: distances to the 5th nearest core point of the customer's segment and of the
+closest other segment; see :mod:`segmint.algorithms.base`). With one segment every
+confidence is 1. The training customers' confidence is the saved rule's, so ``assign``
+gives them the same figures.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
@@ -490,7 +494,8 @@ class Segmenter(ClusterMixin, BaseEstimator):
         distinct segments), fixed, or chosen in a range.
     algorithm : str, default="auto"
         ``"auto"`` (compares k-means, Gaussian mixture, Ward and Genie), ``"kmeans"``,
-        ``"gmm"``, ``"ward"``, ``"genie"``, ``"birch"``, ``"hdbscan"`` or ``"consensus"``.
+        ``"gmm"``, ``"ward"``, ``"genie"``, ``"birch"``, ``"hdbscan"``, ``"dbscan"`` or
+        ``"consensus"``.
     random_state : int, RandomState or None, default=None
         Seed; the same seed and data give the same segments.
     n_init : int, default=10
@@ -641,6 +646,34 @@ class Segmenter(ClusterMixin, BaseEstimator):
         frame = self._as_frame(X, reset=False)
         labels, _ = self.assigner_.predict(self._matrix(frame))
         return labels
+
+    def _gives_probabilities(self) -> bool:
+        """Whether :meth:`predict_proba` exists: before fitting, and for a mixture model."""
+        if not hasattr(self, "assigner_"):
+            return True
+        if not self.assigner_.gives_probabilities:
+            raise UsageError(
+                f"predict_proba needs a probabilistic family (algorithm='gmm'); this model "
+                f"was fitted with {self.algorithm_!r}: use predict_confidence"
+            )
+        return True
+
+    @available_if(_gives_probabilities)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Membership probability of each row of ``X`` in every segment (columns in the
+        order of ``cluster_centers_``, rows summing to 1).
+
+        Only the Gaussian mixture gives probabilities; the other families assign by
+        distance, and a probability made up from distances would claim a calibration
+        they do not have: on them ``predict_proba`` is absent (``hasattr`` is False; an
+        AttributeError caused by a UsageError that says so), use
+        :meth:`predict_confidence`.
+        """
+        check_is_fitted(self)
+        frame = self._as_frame(X, reset=False)
+        probabilities = self.assigner_.probabilities(self._matrix(frame))
+        assert probabilities is not None  # a mixture's rule (checked by available_if)
+        return probabilities
 
     def predict_confidence(self, X: Any) -> np.ndarray:
         """Assignment confidence of each row of ``X`` (see the module docstring)."""

@@ -47,6 +47,24 @@ from segmint.profile import SegmentProfile, profile_frame, profiles_table, segme
 
 SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
+PROBABILITY_PREFIX = "p_segment_"
+
+
+def probability_columns(
+    assigner: Assigner | None, matrix: np.ndarray, ids: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``p_segment_<id>`` columns: the membership probability of every row in every
+    segment (segment ids as the user sees them), for a rule that gives probabilities
+    (the Gaussian mixture); no columns for the others."""
+    probabilities = assigner.probabilities(matrix) if assigner is not None else None
+    if probabilities is None:
+        return {}
+    return {
+        f"{PROBABILITY_PREFIX}{int(segment)}": np.round(probabilities[:, j], 6)
+        for j, segment in enumerate(ids)
+    }
+
+
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
 BATCH_ROWS = 10_000  # from this many rows, labelling runs BLAS on one thread
 ROW_NUMBER_ID = "row number (the data has no customer id column)"
@@ -293,6 +311,7 @@ class SegmentationModel:
                 "segment": labels,
                 "segment_name": named.to_pandas().array,
                 "confidence": np.round(confidence, 6),
+                **probability_columns(self.assigner, matrix, self.segment_ids()),
             },
             copy=False,  # fresh arrays: no block copy of a million rows
         )
@@ -610,6 +629,7 @@ def segment(
             "segment": labels,
             "segment_name": [names[int(s)] for s in labels],
             "confidence": np.round(fitted.confidence, 6),
+            **probability_columns(fitted.assigner, matrix, fitted.ids),
         }
     )
     if table.quality is not None:

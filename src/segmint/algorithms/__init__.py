@@ -10,6 +10,7 @@ name           family
 ``genie``      Genie (genieclust): MST-based, non-convex segments; large data: on a sample
 ``birch``      BIRCH: one-pass subclusters grouped into k segments
 ``hdbscan``    HDBSCAN: finds k itself; sparse customers are the "unassigned" group (-1)
+``dbscan``     DBSCAN: finds k itself, eps from the k-distance knee; noise is "unassigned"
 ``consensus``  co-association of bootstrap and multi-family runs, average linkage
 =============  ==========================================================================
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from segmint.algorithms import birch, consensus, genie, gmm, hdbscan, kmeans, ward
+from segmint.algorithms import birch, consensus, dbscan, genie, gmm, hdbscan, kmeans, ward
 from segmint.algorithms.base import UNASSIGNED, Assigner, Fitted, assigner_from
 from segmint.errors import UsageError
 
@@ -64,6 +65,12 @@ FAMILIES: dict[str, Family] = {
             "HDBSCAN, density-based; finds k itself",
             False,
             lambda X, k, rng: hdbscan.fit(X, rng),
+        ),
+        Family(
+            "dbscan",
+            "DBSCAN, density-based; finds k itself",
+            False,
+            lambda X, k, rng: dbscan.fit(X, rng),
         ),
         Family("consensus", "consensus of bootstrap and multi-family runs", True, consensus.fit),
     )

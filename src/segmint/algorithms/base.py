@@ -8,10 +8,12 @@ customer, old or new, and that is saved in the model folder as plain arrays:
   confidence ``1 - d1 / d2`` (distances to the nearest and second-nearest centre);
 * :class:`GaussianAssigner` — the mixture's posterior (Gaussian mixture); confidence is
   the posterior probability of the segment;
-* :class:`CorePointAssigner` — the segment of the nearest core point (Genie, HDBSCAN),
-  for segments that need not be convex; confidence ``1 - d1 / d2`` with d1 the distance
-  to the nearest core point and d2 to the nearest core point of another segment. With
-  radii (HDBSCAN) a customer farther from its nearest core point than that point's
+* :class:`CorePointAssigner` — the segment of the nearest core point (Genie, HDBSCAN,
+  DBSCAN), for segments that need not be convex; confidence ``1 - r1 / r2`` with r1 the
+  distance to the 5th nearest core point of the customer's segment and r2 to the 5th
+  nearest of the closest other segment (a k-th neighbour, because training customers
+  are core points themselves and their nearest one is at distance 0). With radii
+  (HDBSCAN, DBSCAN) a customer farther from its nearest core point than that point's
   radius is *unassigned* (segment -1).
 
 Every family labels all training customers with its own assigner, so a saved model gives
@@ -41,6 +43,7 @@ from threadpoolctl import ThreadpoolController
 
 UNASSIGNED = -1
 BRUTE_FORCE_POINTS = 3_000
+NEIGHBOURS = 5
 
 
 @functools.cache
@@ -252,10 +255,33 @@ def nearest_by_segment(
     return nearest, d1, d_other
 
 
+def neighbour_confidence(reach: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``1 - r_own / r_other`` per row, in [0, 1].
+
+    ``reach`` holds each row's distance to its :data:`NEIGHBOURS`-th nearest core point of
+    every segment; ``r_own`` is that of the row's segment, ``r_other`` the smallest of the
+    others. A k-th neighbour rather than the nearest one, because the training customers
+    are core points themselves: their nearest core point is at distance 0, which would
+    make every one of them fully confident. With one segment every confidence is 1.
+    """
+    n, k = reach.shape
+    if k <= 1:
+        return np.ones(n)
+    rows = np.arange(n)
+    own = reach[rows, np.maximum(labels, 0)]
+    others = reach.copy()
+    others[rows, np.maximum(labels, 0)] = np.inf
+    other = others.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.where(other > 0, 1.0 - own / other, 0.0)
+    return np.clip(confidence, 0.0, 1.0)
+
+
 class Assigner:
     """A rule that labels customers in the prepared space (see the module docstring)."""
 
     kind: ClassVar[str] = ""
+    gives_probabilities: ClassVar[bool] = False  # whether :meth:`probabilities` gives them
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Segment (-1 for unassigned) and confidence of every row of ``X``."""
@@ -264,6 +290,11 @@ class Assigner:
     def arrays(self) -> dict[str, np.ndarray]:
         """The numbers to save."""
         raise NotImplementedError
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray | None:
+        """Membership probability of every row in every segment (rows summing to 1), or
+        None for a rule that gives no probabilities (all but the Gaussian mixture)."""
+        return None
 
     def params(self) -> dict[str, Any]:
         """JSON-ready settings to save beside the arrays."""
@@ -302,6 +333,7 @@ class GaussianAssigner(Assigner):
     covariances: np.ndarray  # (k, d, d)
     weights: np.ndarray  # (k,)
     kind: ClassVar[str] = "gaussian_posterior"
+    gives_probabilities: ClassVar[bool] = True
 
     def log_densities(self, X: np.ndarray) -> np.ndarray:
         """``log(weight_j) + log N(x | mean_j, cov_j)`` for every row and component."""
@@ -318,6 +350,10 @@ class GaussianAssigner(Assigner):
         """Membership probabilities, rows summing to 1."""
         log_p = self.log_densities(X)
         return np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """The posterior of every segment (:meth:`posterior`)."""
+        return self.posterior(X)
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Most probable segment and its posterior probability."""
@@ -354,32 +390,42 @@ class CorePointAssigner(Assigner):
         return self._trees[key]
 
     def predict(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest core point's segment, and ``1 - d1/d2`` against the nearest other segment."""
+        """Nearest core point's segment, and the confidence of :func:`neighbour_confidence`."""
         n = len(X)
         if n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        k_segments = int(self.labels.max()) + 1 if len(self.labels) else 0
-        confidence = np.ones(n)
         if len(self.points) <= BRUTE_FORCE_POINTS:
-            idx, d1, d_other = nearest_by_segment(X, self.points, self.labels)
-            labels = self.labels[idx].astype(np.int64)
+            idx, d1, _ = nearest_by_segment(X, self.points, self.labels)
         else:
             d1, idx = self._kdtree().query(X, k=1)
-            labels = self.labels[idx].astype(np.int64)
-            d_other = np.full(n, np.inf)
-            for seg in range(k_segments if k_segments > 1 else 0):
-                mask = labels != seg
-                if mask.any():
-                    d_seg, _ = self._kdtree(seg).query(X[mask], k=1)
-                    d_other[mask] = np.minimum(d_other[mask], d_seg)
-        if k_segments > 1:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                confidence = np.where(d_other > 0, 1.0 - d1 / d_other, 0.0)
+        labels = self.labels[idx].astype(np.int64)
+        confidence = neighbour_confidence(self.segment_reach(X), labels)
         if self.radius is not None:
             outside = d1 > self.radius[idx]
             labels[outside] = UNASSIGNED
             confidence[outside] = 0.0
-        return labels, np.clip(confidence, 0.0, 1.0)
+        return labels, confidence
+
+    def segment_reach(self, X: np.ndarray) -> np.ndarray:
+        """Distance of every row to its :data:`NEIGHBOURS`-th nearest core point of each
+        segment (of its farthest one when the segment has fewer), shape (n, k)."""
+        k = int(self.labels.max()) + 1 if len(self.labels) else 0
+        out = np.empty((len(X), k))
+        for seg in range(k):
+            own = self.points[self.labels == seg]
+            m = min(NEIGHBOURS, len(own))
+            if len(self.points) <= BRUTE_FORCE_POINTS:
+                squares = (own**2).sum(axis=1)[None, :]
+                step = max(1, CHUNK * 8 // max(len(own), 1))
+                for start in range(0, len(X), step):
+                    part = X[start : start + step]
+                    d2 = (part**2).sum(axis=1)[:, None] - 2.0 * part @ own.T + squares
+                    kth = np.partition(d2, m - 1, axis=1)[:, m - 1]
+                    out[start : start + len(part), seg] = np.sqrt(np.maximum(kth, 0.0))
+            else:
+                distances, _ = self._kdtree(seg).query(X, k=m)
+                out[:, seg] = distances if distances.ndim == 1 else distances[:, -1]
+        return out
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Core points, their segments and (HDBSCAN) radii."""

@@ -74,6 +74,13 @@ ALGORITHMS = [
         "customers in no dense group are kept apart as 'Unassigned'.",
     },
     {
+        "id": "dbscan",
+        "name": "DBSCAN",
+        "explanation": "Finds groups of customers packed closer than one distance (read from "
+        "the data) and the number of segments itself (k must stay auto); customers in no "
+        "dense group are kept apart as 'Unassigned'.",
+    },
+    {
         "id": "consensus",
         "name": "consensus",
         "explanation": "Combines many runs of several methods and keeps the segments they agree "
@@ -153,6 +160,7 @@ def build_router() -> APIRouter:
                 "segment": label.segment,
                 "segment_name": label.segment_name,
                 "confidence": label.confidence,
+                "probabilities": label.probabilities,
                 "model_version": assigner.version,
                 "notes": label.notes,
             }

@@ -24,7 +24,7 @@ import pandas as pd
 
 from segmint.algorithms.base import UNASSIGNED
 from segmint.errors import DataError
-from segmint.pipeline import SegmentationModel
+from segmint.pipeline import PROBABILITY_PREFIX, SegmentationModel, probability_columns
 from segmint.prepare import BOUND
 
 # Integers beyond this are not exactly floats; pandas decides how to type them.
@@ -40,6 +40,7 @@ class Label:
     segment_name: str
     confidence: float
     notes: list[str]
+    probabilities: dict[str, float] | None = None  # p_segment_<id> (Gaussian mixture)
 
 
 class _Fallback(Exception):
@@ -114,8 +115,14 @@ class FastAssigner:
         positions, confidence = self.model.positions(matrix, tiers)
         position = int(positions[0])
         segment = int(self.ids[position]) if position >= 0 else UNASSIGNED
+        columns = probability_columns(self.model.assigner, matrix, self.ids)
         return Label(
-            str(customer_id), segment, self.names[segment], float(np.round(confidence[0], 6)), notes
+            str(customer_id),
+            segment,
+            self.names[segment],
+            float(np.round(confidence[0], 6)),
+            notes,
+            {name: float(values[0]) for name, values in columns.items()} or None,
         )
 
     def _row(self, features: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
@@ -196,6 +203,12 @@ class FastAssigner:
             self.names[segment],
             float(labels["confidence"].iloc[0]),
             notes,
+            {
+                name: float(labels[name].iloc[0])
+                for name in labels.columns
+                if name.startswith(PROBABILITY_PREFIX)
+            }
+            or None,
         )
 
 

@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from segmint.algorithms import check_algorithm
+from segmint.algorithms import FAMILIES, check_algorithm
 from segmint.model import parse_k
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -48,7 +48,8 @@ class FitRequest(Strict):
     roles: Roles | None = None
     k: str | int = "auto"
     algorithm: str = Field(
-        default="auto", description="auto, kmeans, gmm, ward, genie, birch, hdbscan or consensus"
+        default="auto",
+        description="auto, kmeans, gmm, ward, genie, birch, hdbscan, dbscan or consensus",
     )
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     exclude: list[ColumnName] = Field(default_factory=list, max_length=500)
@@ -68,8 +69,11 @@ class FitRequest(Strict):
 
     @model_validator(mode="after")
     def _k_of_hdbscan(self) -> FitRequest:
-        if self.algorithm == "hdbscan" and str(self.k).strip().lower() != "auto":
-            raise ValueError("hdbscan finds the number of segments itself; leave k on auto")
+        finds_k = self.algorithm != "auto" and not FAMILIES[self.algorithm].takes_k
+        if finds_k and str(self.k).strip().lower() != "auto":
+            raise ValueError(
+                f"{self.algorithm} finds the number of segments itself; leave k on auto"
+            )
         return self
 
 
@@ -104,6 +108,11 @@ class AssignResponse(BaseModel):
     segment: int
     segment_name: str
     confidence: float
+    probabilities: dict[str, float] | None = Field(
+        default=None,
+        description="p_segment_<id>: membership probability of every segment "
+        "(Gaussian mixture models only)",
+    )
     model_version: str
     notes: list[str]
 

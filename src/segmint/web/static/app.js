@@ -85,14 +85,17 @@
     $("fit-section").hidden = false;
   }
 
-  // HDBSCAN finds k itself: k stays auto while it is chosen.
+  // HDBSCAN and DBSCAN find k themselves: k stays auto while one is chosen.
   $("algorithm").addEventListener("change", () => {
     const option = $("algorithm").selectedOptions[0];
     $("algorithm-help").textContent = option ? option.dataset.help : "";
-    const findsK = $("algorithm").value === "hdbscan";
+    const chosen = $("algorithm").value;
+    const findsK = chosen === "hdbscan" || chosen === "dbscan";
     if (findsK) $("k").value = "auto";
     $("k").disabled = findsK;
-    $("k-note").textContent = findsK ? "HDBSCAN finds the number of segments itself." : "";
+    $("k-note").textContent = findsK
+      ? `${chosen.toUpperCase()} finds the number of segments itself.`
+      : "";
   });
 
   // 3. fit with a live progress bar
