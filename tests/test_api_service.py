@@ -98,7 +98,7 @@ def test_health_version_options(client: TestClient) -> None:
 def test_fit_validates_the_algorithm(client: TestClient) -> None:
     dataset = "0123456789abcdef"
     body = _check_error(
-        client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "dbscan"}), 422
+        client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "optics"}), 422
     )
     assert body["error"].startswith("algorithm: ") and "kmeans, gmm, ward" in body["error"]
     body = _check_error(
@@ -106,6 +106,11 @@ def test_fit_validates_the_algorithm(client: TestClient) -> None:
         422,
     )
     assert "hdbscan finds the number of segments itself" in body["error"]
+    body = _check_error(
+        client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "dbscan", "k": 3}),
+        422,
+    )
+    assert "dbscan finds the number of segments itself" in body["error"]
     # a known algorithm passes validation: the unknown dataset is what is left
     _check_error(client.post("/api/v1/fit", json={"dataset_id": dataset, "algorithm": "GMM"}), 404)
 
