@@ -42,6 +42,7 @@ from segmint.naming import (
     unique_names,
 )
 from segmint.prepare import Preparation, _as_numbers
+from segmint.sentinels import clear_sentinels
 
 __all__ = [
     "ARCHETYPES",
@@ -166,6 +167,8 @@ def _float(value: Any) -> float:
 def profile_frame(frame: pd.DataFrame, preparation: Preparation) -> pd.DataFrame:
     """The features in the user's units: numbers as numbers, dates as days, levels as 0/1."""
     out: dict[str, np.ndarray] = {}
+    # Placeholders are no values: they would pull a segment's mean (an income of 666666).
+    frame = clear_sentinels(frame, preparation.sentinels)
     # Every real feature, also those the model left out as redundant (a correlated spend
     # column still tells a marketer what a segment is worth).
     for plan in preparation.described or preparation.plans:
