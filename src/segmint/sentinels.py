@@ -112,13 +112,14 @@ class Sentinel:
 
     def describe(self) -> str:
         """One line for the terminal and the report."""
-        shown = ", ".join(_show(v) for v in self.values[:5]) if self.values else ""
+        shown = ", ".join(value_text(v) for v in self.values[:5]) if self.values else ""
         what = f" ({shown})" if shown else ""
         rows = f"{self.rows:,} row{'s' if self.rows != 1 else ''}"
         return f"{self.column}{what}: {rows} set to missing, {self.reason}"
 
 
-def _show(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A found value as written: 666666, not 666666.0."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

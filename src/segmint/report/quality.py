@@ -21,6 +21,7 @@ from plotly.subplots import make_subplots
 
 from segmint.profile import SegmentProfile
 from segmint.report.common import chart, colour, e, label, names_by_id
+from segmint.sentinels import value_text
 
 # index -> (title, how to read it); anything else is drawn with a neutral caption.
 KNOWN_INDICES: dict[str, tuple[str, str]] = {
@@ -439,11 +440,11 @@ def sentinels_block(summary: dict[str, Any]) -> str:
         return ""
     rows = []
     for rule in found:
-        values = ", ".join(_value_text(v) for v in rule.get("values", [])[:8])
+        values = ", ".join(value_text(v) for v in rule.get("values", [])[:8])
         if not values:
             bounds = [
-                f"below {_value_text(rule['low'])}" if rule.get("low") is not None else "",
-                f"above {_value_text(rule['high'])}" if rule.get("high") is not None else "",
+                f"below {value_text(rule['low'])}" if rule.get("low") is not None else "",
+                f"above {value_text(rule['high'])}" if rule.get("high") is not None else "",
             ]
             values = " or ".join(b for b in bounds if b)
         rows.append(
@@ -457,9 +458,3 @@ def sentinels_block(summary: dict[str, Any]) -> str:
         "<table><tr><th>Column</th><th>Values</th><th>Rows</th><th>Why</th></tr>"
         f"{''.join(rows)}</table>"
     )
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
