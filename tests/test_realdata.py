@@ -271,9 +271,15 @@ def test_customer_personality(shared_data: Path, tmp_path: Path) -> None:
     raw = pd.read_csv(data, sep="\t", dtype=str, keep_default_na=False)
     latest = pd.to_datetime(raw["Dt_Customer"], format="%d-%m-%Y").max()
     assert pd.Timestamp(plan.reference) == latest
-    # Income: 24 blanks imputed
+    # Income: 24 blanks and the placeholder 666666 imputed
     [imputed] = [d for d in decisions_of(summary, "Income") if d["action"] == "imputed"]
-    assert imputed["missing"] == int((raw["Income"].str.strip() == "").sum()) == 24
+    assert int((raw["Income"].str.strip() == "").sum()) == 24
+    assert int((raw["Income"].str.strip() == "666666").sum()) == 1
+    assert imputed["missing"] == 24 + 1
+    [placeholder] = [
+        d for d in decisions_of(summary, "Income") if d["action"] == "values set to missing"
+    ]
+    assert placeholder["values"] == [666666.0] and placeholder["rows"] == 1
     segments, _ = check_outputs(run)
     assert set(segments["customer_id"]) == set(raw["ID"])
 

@@ -296,6 +296,13 @@ def fit(
             help="Segment each value of this column (plan, region, ...) separately, k per tier.",
         ),
     ] = None,
+    keep_sentinels: Annotated[
+        bool,
+        typer.Option(
+            "--keep-sentinels",
+            help="Keep placeholder and impossible values (income 999999, birth year 1893).",
+        ),
+    ] = False,
     debug: Debug = False,
 ) -> None:
     """Segment the customers in DATA and write segments, profiles, report and model."""
@@ -377,6 +384,7 @@ def fit(
                 detail=getattr(progress, "detail", None),
                 algorithm=algorithm,
                 within=within,
+                keep_sentinels=keep_sentinels,
                 **privacy,
             )
         if as_json:

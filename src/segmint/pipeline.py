@@ -524,6 +524,7 @@ def segment(
     table: CustomerTable | None = None,
     algorithm: str = "auto",
     within: str | None = None,
+    keep_sentinels: bool = False,
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -568,6 +569,9 @@ def segment(
     within : str, optional
         A column (plan tier, region, ...) whose values are segmented separately, k chosen
         per tier; segment ids are ``tier number * 100 + id`` (see :mod:`segmint.tiers`).
+    keep_sentinels : bool
+        Keep placeholder and impossible values as they are; by default they are set to
+        missing and listed in ``summary["data_quality"]`` (see :mod:`segmint.sentinels`).
 
     Returns
     -------
@@ -604,7 +608,9 @@ def segment(
         *([outcome] if outcome else []),
         *([within] if within else []),
     )
-    preparation = fit_preparation(customers, exclude=feature_exclude, source=source)
+    preparation = fit_preparation(
+        customers, exclude=feature_exclude, source=source, keep_sentinels=keep_sentinels
+    )
     matrix, _ = preparation.transform(customers)
     fitted = _fit_model(
         matrix, customers, k, algorithm=algorithm, within=within, reuse=reuse,
@@ -675,7 +681,11 @@ def segment(
         "algorithm": fitted.algorithm,
         "structure": fitted.selection.get("structure", True),
         "message": fitted.selection.get("message"),
-        "warnings": [*table.warnings, *fitted.selection.get("warnings", [])],
+        "warnings": [
+            *table.warnings,
+            *(f"placeholder values: {rule.describe()}" for rule in preparation.sentinels),
+            *fitted.selection.get("warnings", []),
+        ],
         "n_customers": len(customers),
         "n_excluded": len(excluded),
         "excluded_by_reason": {
@@ -686,6 +696,7 @@ def segment(
         "features": [c for c in customers.columns if c != "customer_id"],
         "features_used": preparation.input_columns,
         "preparation": {"columns": list(preparation.columns), "decisions": preparation.decisions},
+        "data_quality": {"sentinels": [rule.to_dict() for rule in preparation.sentinels]},
         "selection": fitted.selection,
         "stability": fitted.selection.get("stability"),
         "model_fingerprint": model.fingerprint(),

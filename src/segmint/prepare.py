@@ -2,6 +2,8 @@
 
 The rules, in the order they run (each decision lands in :attr:`Preparation.decisions`):
 
+0. Placeholder and impossible values (income 999999, birth year 1893, a junk level) are
+   set to missing, unless kept on request (rules in :mod:`segmint.sentinels`).
 1. Columns that cannot describe behaviour are set aside: the customer id, columns given
    as excluded (e.g. an outcome), identifier-like columns (text or integers distinct on
    almost every row), free text (long, mostly distinct strings), e-mail-like text, and
@@ -38,6 +40,7 @@ import pyarrow.compute as pc
 
 from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
+from segmint.sentinels import Sentinel, clear_sentinels, find_sentinels
 
 MISSING_INDICATOR_SHARE = 0.05
 NEAR_CONSTANT_SHARE = 0.99
@@ -147,6 +150,9 @@ class Preparation:
         Every real feature worth describing in profiles: the used ones plus those dropped
         only as redundant (correlated or near-constant). Identifiers, free text and
         personal data are never here.
+    sentinels : tuple of Sentinel
+        Placeholder and impossible values found at fit time; set to missing in every
+        table this preparation reads (see :mod:`segmint.sentinels`).
     """
 
     plans: tuple[ColumnPlan, ...]
@@ -156,6 +162,7 @@ class Preparation:
     weights: np.ndarray
     decisions: list[dict[str, Any]] = field(default_factory=list)
     described: tuple[ColumnPlan, ...] = ()
+    sentinels: tuple[Sentinel, ...] = ()
 
     @property
     def input_columns(self) -> list[str]:
@@ -176,6 +183,7 @@ class Preparation:
             One line per missing column or coerced values, for the user.
         """
         notes: list[str] = []
+        frame = clear_sentinels(frame, self.sentinels)
         # Filled block by block and scaled in place: no copies of a million-row matrix.
         matrix = np.empty((len(frame), len(self.columns)))
         pairs = [(plan, _column(frame, plan.name)) for plan in self.plans]
@@ -207,6 +215,7 @@ class Preparation:
             "weights": self.weights.tolist(),
             "decisions": self.decisions,
             "described": [plan.to_dict() for plan in self.described],
+            "sentinels": [rule.to_dict() for rule in self.sentinels],
         }
 
     @classmethod
@@ -220,6 +229,7 @@ class Preparation:
             weights=np.asarray(data["weights"], dtype=float),
             decisions=list(data.get("decisions", [])),
             described=tuple(ColumnPlan.from_dict(p) for p in data.get("described", [])),
+            sentinels=tuple(Sentinel.from_dict(r) for r in data.get("sentinels", [])),
         )
 
 
@@ -356,7 +366,11 @@ def _classify(series: pd.Series) -> ColumnKind:
 
 
 def fit_preparation(
-    frame: pd.DataFrame, *, exclude: tuple[str, ...] = (), source: str = "data"
+    frame: pd.DataFrame,
+    *,
+    exclude: tuple[str, ...] = (),
+    source: str = "data",
+    keep_sentinels: bool = False,
 ) -> Preparation:
     """Learn how to turn ``frame`` into a standardised matrix.
 
@@ -368,6 +382,8 @@ def fit_preparation(
         Columns never used as features (id, outcome, ...).
     source : str
         Name used in error messages.
+    keep_sentinels : bool
+        Keep placeholder and impossible values as they are (default: set to missing).
 
     Returns
     -------
@@ -386,6 +402,13 @@ def fit_preparation(
         raise DataError(
             f"{source}: only one customer (n_samples = 1); at least 2 are needed to segment"
         )
+    sentinels = () if keep_sentinels else tuple(find_sentinels(frame, exclude=exclude))
+    frame = clear_sentinels(frame, sentinels)
+    decisions += [
+        {"column": r.column, "action": "values set to missing", "values": list(r.values),
+         "rows": r.rows, "reason": r.reason}
+        for r in sentinels
+    ]  # fmt: skip
     candidates: list[tuple[str, ColumnKind]] = []
     for col in frame.columns:
         name = str(col)
@@ -489,6 +512,7 @@ def fit_preparation(
         weights=weights,
         decisions=decisions,
         described=tuple(described[name] for name, _ in candidates if name in described),
+        sentinels=sentinels,
     )
 
 

@@ -42,6 +42,7 @@ from segmint.naming import (
     unique_names,
 )
 from segmint.prepare import Preparation, _as_numbers
+from segmint.sentinels import clear_sentinels
 
 __all__ = [
     "ARCHETYPES",
@@ -166,6 +167,8 @@ def _float(value: Any) -> float:
 def profile_frame(frame: pd.DataFrame, preparation: Preparation) -> pd.DataFrame:
     """The features in the user's units: numbers as numbers, dates as days, levels as 0/1."""
     out: dict[str, np.ndarray] = {}
+    # Placeholders are no values: they would pull a segment's mean (an income of 666666).
+    frame = clear_sentinels(frame, preparation.sentinels)
     # Every real feature, also those the model left out as redundant (a correlated spend
     # column still tells a marketer what a segment is worth).
     for plan in preparation.described or preparation.plans:
@@ -180,7 +183,11 @@ def profile_frame(frame: pd.DataFrame, preparation: Preparation) -> pd.DataFrame
         else:
             values, _ = _as_numbers(series, plan)
             out[plan.name] = values
-    return pd.DataFrame(out, index=frame.index)
+    table = pd.DataFrame(out, index=frame.index)
+    # Names never say "low date": the date columns are marked for the namer.
+    kinds = preparation.described or preparation.plans
+    table.attrs["dates"] = [plan.name for plan in kinds if plan.kind == "datetime"]
+    return table
 
 
 def has_rfm(columns: list[str]) -> bool:
@@ -244,6 +251,7 @@ def segment_profiles(
     pop_mean = values.mean(axis=0, skipna=True)
     pop_std = values.std(axis=0, ddof=0, skipna=True).replace(0, np.nan)
     columns = [str(c) for c in values.columns]
+    binary = _binary_columns(values)
     space, space_centers = _space(values, labels, k, pop_mean, pop_std, matrix, centers)
     id_values = None if ids is None else np.asarray(pd.Series(ids).astype("string").to_numpy())
     means_by: dict[int, pd.Series] = {}
@@ -260,7 +268,7 @@ def segment_profiles(
         differentiators = [
             Differentiator(
                 feature=str(f), segment_mean=float(means[f]), population_mean=float(pop_mean[f]),
-                std_diff=float(z[f]),
+                std_diff=float(z[f]), binary=str(f) in binary,
             )
             for f in top
         ]  # fmt: skip
@@ -402,13 +410,55 @@ def _rfm_positions(values: pd.DataFrame, labels: np.ndarray, k: int) -> list[dic
     ]
 
 
-def _naming_candidates(p: SegmentProfile, population_means: pd.Series) -> list[Differentiator]:
+def _binary_columns(values: pd.DataFrame) -> set[str]:
+    """Numeric 0/1 flags (``SeniorCitizen``), said as shares; one-hot levels are not here."""
+    out = set()
+    for col in values.columns:
+        if "=" in str(col):
+            continue
+        present = values[col].dropna()
+        if len(present) and present.isin([0.0, 1.0]).all() and present.nunique() == 2:
+            out.add(str(col))
+    return out
+
+
+def _unnamed(feature: str, dates: set[str]) -> bool:
+    """Features a name never uses: dates (a "low date" says nothing to a marketer)."""
+    column = feature.split("=", 1)[0]
+    words = set(humanise(column).split())
+    return column in dates or bool(words & {"date", "dt", "timestamp"})
+
+
+def _naming_candidates(
+    p: SegmentProfile, population_means: pd.Series, binary: set[str], dates: set[str]
+) -> list[Differentiator]:
     """The strongest differences of a segment, more of them than the profile shows: a
     name skips facts already said ("No internet service" of every streaming column)."""
-    ranked = sorted(p.std_diffs, key=lambda f: -abs(p.std_diffs[f]))[:NAMING_CANDIDATES]
+    usable = [f for f in p.std_diffs if not _unnamed(f, dates)]
+    ranked = sorted(usable, key=lambda f: -abs(p.std_diffs[f]))[:NAMING_CANDIDATES]
     return [
-        Differentiator(f, p.means[f], float(population_means[f]), p.std_diffs[f]) for f in ranked
+        Differentiator(f, p.means[f], float(population_means[f]), p.std_diffs[f], f in binary)
+        for f in ranked
     ]
+
+
+def _rfm_medians(
+    values: pd.DataFrame, labels: np.ndarray, k: int
+) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """Per segment and over all customers: median recency (days) and frequency (orders)."""
+    columns = [str(c) for c in values.columns]
+    recency = _rfm_column(columns, "recency")
+    frequency = _rfm_column(columns, "frequency")
+    picked = {"recency": values[recency], "frequency": values[frequency]}
+    present = picked["frequency"].dropna()
+    whole = float(bool(len(present)) and bool((present % 1 == 0).all()))
+
+    def medians(mask: np.ndarray) -> dict[str, float]:
+        out = {axis: float(series[mask].median()) for axis, series in picked.items()}
+        return {**out, "frequency_whole": whole}
+
+    everyone = np.ones(len(values), dtype=bool)
+    return [medians(labels == seg) for seg in range(k)], medians(everyone)
 
 
 def _named(
@@ -419,13 +469,16 @@ def _named(
     columns: list[str],
 ) -> list[SegmentProfile]:
     population_means = values.mean(axis=0, skipna=True)
+    binary = _binary_columns(values)
+    dates = {str(c) for c in values.attrs.get("dates", [])}
     names: dict[int, tuple[str, str, str]] = {}
     positions: list[dict[str, float]] | None = None
     if k == 1:
         names[0] = (ALL_CUSTOMERS_NAME, ALL_CUSTOMERS_ACTION, "special")
     elif has_rfm(columns):
         positions = _rfm_positions(values, labels, k)
-        for seg, name in enumerate(archetype_names(positions)):
+        medians, population = _rfm_medians(values, labels, k)
+        for seg, name in enumerate(archetype_names(positions, medians, population)):
             if name:
                 names[seg] = (name, action_for(name), "archetype")
     if (labels == UNASSIGNED).any():
@@ -433,7 +486,8 @@ def _named(
     taken = {entry[0] for entry in names.values()}
     for p in profiles:
         if p.id not in names:
-            name, action = differentiator_name(_naming_candidates(p, population_means), taken)
+            candidates = _naming_candidates(p, population_means, binary, dates)
+            name, action = differentiator_name(candidates, taken)
             names[p.id] = (name, action, "differentiators")
             taken.add(name)
     final = unique_names([names[p.id][0] for p in profiles])

@@ -79,6 +79,7 @@ def fit_file(
     detail: Callable[[str, float | None], None] | None = None,
     algorithm: str = "auto",
     within: str | None = None,
+    keep_sentinels: bool = False,
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -92,7 +93,8 @@ def fit_file(
     A transaction log in CSV/TSV/Parquet is streamed through DuckDB with ``spec``
     (:mod:`segmint.featurize`); ``ids`` pseudonymises customer ids in every output, the
     mapping written to ``id_map`` only when given; ``detail(step, percent)`` follows the
-    steps of a streamed log.
+    steps of a streamed log. ``keep_sentinels`` keeps placeholder and impossible values
+    (:mod:`segmint.sentinels`) as they are instead of setting them to missing.
     """
     out = Path(out_dir)
     _check_output_dir(out)
@@ -133,6 +135,7 @@ def fit_file(
         ),
         algorithm=algorithm,
         within=within,
+        keep_sentinels=keep_sentinels,
         **_feature_inputs(fit_input, exclude, spec),
     )
     if on_result is not None:

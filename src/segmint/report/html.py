@@ -173,6 +173,7 @@ def render_report(
         sections.append(comparison.comparison_section(summary["comparison"]))
     sections.append(
         '<section id="data"><h2>The data before clustering</h2>'
+        + quality.sentinels_block(summary)
         + overview.distributions_chart(data.get("distributions") or [])
         + overview.correlation_chart(data.get("correlation") or {})
         + "<h3>Feature catalogue</h3>"

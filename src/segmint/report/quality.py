@@ -1,4 +1,5 @@
-"""Charts of how good the segmentation is: choosing k, silhouettes, stability, dendrogram.
+"""Charts of how good the segmentation is: choosing k, silhouettes, stability, dendrogram;
+and the placeholder values found in the data.
 
 The selection step writes a per-k table (``summary["selection"]["scores"]``); every
 numeric index found there is drawn, known or not, so indices added later (gap statistic,
@@ -20,6 +21,7 @@ from plotly.subplots import make_subplots
 
 from segmint.profile import SegmentProfile
 from segmint.report.common import chart, colour, e, label, names_by_id
+from segmint.sentinels import value_text
 
 # index -> (title, how to read it); anything else is drawn with a neutral caption.
 KNOWN_INDICES: dict[str, tuple[str, str]] = {
@@ -428,4 +430,31 @@ def _stability_figure(
         "How often the same segments come back when the customers are resampled and the "
         "model refitted (Jaccard or agreement, 0..1): above 0.75 a segment is stable, "
         "below 0.5 it is not to be trusted.",
+    )
+
+
+def sentinels_block(summary: dict[str, Any]) -> str:
+    """Placeholder and impossible values set to missing, one row per column ("" if none)."""
+    found = (summary.get("data_quality") or {}).get("sentinels") or []
+    if not found:
+        return ""
+    rows = []
+    for rule in found:
+        values = ", ".join(value_text(v) for v in rule.get("values", [])[:8])
+        if not values:
+            bounds = [
+                f"below {value_text(rule['low'])}" if rule.get("low") is not None else "",
+                f"above {value_text(rule['high'])}" if rule.get("high") is not None else "",
+            ]
+            values = " or ".join(b for b in bounds if b)
+        rows.append(
+            f"<tr><td>{e(rule.get('column', ''))}</td><td>{e(values)}</td>"
+            f"<td>{int(rule.get('rows', 0)):,}</td><td>{e(rule.get('reason', ''))}</td></tr>"
+        )
+    return (
+        "<h3>Placeholder and impossible values</h3>"
+        "<p>These values are not measurements; they were set to missing and then imputed "
+        "like any missing value (keep them with <code>--keep-sentinels</code>).</p>"
+        "<table><tr><th>Column</th><th>Values</th><th>Rows</th><th>Why</th></tr>"
+        f"{''.join(rows)}</table>"
     )
