@@ -367,19 +367,18 @@ def generated_datasets(seed: int = 7) -> list[tuple[str, str, np.ndarray, list[n
     rng = np.random.default_rng(seed)
     out = []
 
+    def blobs(n: Any, centers: Any, d: int, std: Any, box: tuple[float, float]) -> Any:
+        return make_blobs(
+            n_samples=n, centers=centers, n_features=d, cluster_std=std, center_box=box,
+            random_state=int(rng.integers(1e6)),
+        )  # fmt: skip
+
     def add(family: str, name: str, X: np.ndarray, y: np.ndarray) -> None:
         out.append((family, name, np.asarray(X, float), [np.asarray(y, int)]))
 
     for d in (2, 5, 10, 20):
         for k in (3, 6):
-            X, y = make_blobs(
-                n_samples=900,
-                centers=k,
-                n_features=d,
-                cluster_std=rng.uniform(0.8, 1.6, k),
-                center_box=(-8, 8),
-                random_state=int(rng.integers(1e6)),
-            )
+            X, y = blobs(900, k, d, rng.uniform(0.8, 1.6, k), (-8, 8))
             add("blobs", f"blobs_d{d}_k{k}", X, y + 1)
     for k in (3, 5):  # imbalance: shares 1 : 4 : 16 ...
         sizes = (60 * 3.0 ** np.arange(k) / 3.0 ** (k - 1) * 20).astype(int) + 20
@@ -392,14 +391,7 @@ def generated_datasets(seed: int = 7) -> list[tuple[str, str, np.ndarray, list[n
         )
         add("imbalanced", f"imbalanced_k{k}", X, y + 1)
     for share in (0.05, 0.15):  # uniform background noise, label 0
-        X, y = make_blobs(
-            n_samples=800,
-            centers=4,
-            n_features=2,
-            cluster_std=0.8,
-            center_box=(-8, 8),
-            random_state=int(rng.integers(1e6)),
-        )
+        X, y = blobs(800, 4, 2, 0.8, (-8, 8))
         m = int(share * 800)
         noise = rng.uniform(X.min(0) - 2, X.max(0) + 2, size=(m, 2))
         add(
@@ -416,26 +408,12 @@ def generated_datasets(seed: int = 7) -> list[tuple[str, str, np.ndarray, list[n
         )
         add("nested", f"circles_{noise}", X, y + 1)
     for d in (2, 4):  # elongated: blobs sheared by a random linear map
-        X, y = make_blobs(
-            n_samples=900,
-            centers=4,
-            n_features=d,
-            cluster_std=1.0,
-            center_box=(-10, 10),
-            random_state=int(rng.integers(1e6)),
-        )
+        X, y = blobs(900, 4, d, 1.0, (-10, 10))
         A = rng.normal(size=(d, d))
         A[:, 0] *= 3
         add("elongated", f"anisotropic_d{d}", X @ A, y + 1)
     for d in (3, 6):  # mixed scales: one column in units 100 times larger, one 100 times smaller
-        X, y = make_blobs(
-            n_samples=900,
-            centers=4,
-            n_features=d,
-            cluster_std=1.0,
-            center_box=(-8, 8),
-            random_state=int(rng.integers(1e6)),
-        )
+        X, y = blobs(900, 4, d, 1.0, (-8, 8))
         X[:, 0] *= 100
         X[:, 1] /= 100
         add("mixed_scales", f"mixed_scales_d{d}", X + rng.uniform(0, 50, d), y + 1)
@@ -463,14 +441,7 @@ def generated_datasets(seed: int = 7) -> list[tuple[str, str, np.ndarray, list[n
         )
         add("densities", f"densities_d{d}", X, y + 1)
     for extra in (5, 20):  # clusters in 3 dimensions plus irrelevant noise columns
-        X, y = make_blobs(
-            n_samples=900,
-            centers=4,
-            n_features=3,
-            cluster_std=1.0,
-            center_box=(-6, 6),
-            random_state=int(rng.integers(1e6)),
-        )
+        X, y = blobs(900, 4, 3, 1.0, (-6, 6))
         add(
             "noise_dims",
             f"noise_dims_{extra}",
