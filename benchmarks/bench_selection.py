@@ -32,6 +32,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import math
 import os
 import sys
 import time
@@ -42,6 +43,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 from sklearn.cluster import AgglomerativeClustering, KMeans
+from sklearn.datasets import make_blobs, make_circles, make_moons
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
@@ -198,62 +200,101 @@ def _best(labellings: list[np.ndarray], predict: Any) -> tuple[float, float]:
     return best_nca, best_ari
 
 
-def run_suite(root: Path) -> dict[str, Any]:
+def dataset_row(
+    battery: str, name: str, X: np.ndarray, labellings: list[np.ndarray], *, k_auto: bool
+) -> dict[str, Any]:
+    """segmint's default as a user gets it (``Segmenter(k=k)``: preparation included) and
+    the baselines on the raw data, k given; with ``k_auto`` also k chosen automatically."""
     import genieclust
 
+    from segmint import Segmenter
     from segmint.model import fit_segmentation
 
-    datasets = suite_datasets(root)
-    rows = []
-    for battery, name, X, labellings in datasets:
-        t0 = time.perf_counter()
-        chosen_algorithms: list[str] = []
+    t0 = time.perf_counter()
+    chosen: list[str] = []
+    geometry: list[str] = []
 
-        def segmint_given(
-            k: int, X: np.ndarray = X, used: list[str] = chosen_algorithms
-        ) -> np.ndarray:
-            result = fit_segmentation(X, k, random_state=0)
-            used.append(result.algorithm)
-            return result.labels
+    def segmint_given(k: int) -> np.ndarray:
+        model = Segmenter(k=k, random_state=0).fit(X)
+        chosen.append(model.algorithm_)
+        if model.preparation_ is not None:
+            geometry.append(str(model.preparation_.decisions[0]["action"]))
+        return np.asarray(model.labels_)
 
-        row: dict[str, Any] = {"battery": battery, "dataset": name, "n": len(X), "d": X.shape[1]}
-        row["segmint_nca"], row["segmint_ari"] = _best(labellings, segmint_given)
-        row["segmint_algorithms"] = chosen_algorithms
-        row["segmint_seconds"] = round(time.perf_counter() - t0, 2)
-        big: bool = len(X) > 20_000  # Ward and GMM baselines on all points would take too long
-        baselines = {
-            "kmeans": lambda k, X=X: KMeans(k, n_init=10, random_state=0).fit_predict(X),
-            "ward": lambda k, X=X: AgglomerativeClustering(k).fit_predict(X),
-            "gmm": lambda k, X=X: GaussianMixture(k, random_state=0).fit(X).predict(X),
-            "genie": lambda k, X=X: genieclust.Genie(n_clusters=k).fit_predict(
-                np.ascontiguousarray(X)
-            ),
-        }
-        for method, predict in baselines.items():
-            if big and method in ("ward", "gmm"):
-                row[f"{method}_nca"] = row[f"{method}_ari"] = None
-                continue
-            row[f"{method}_nca"], row[f"{method}_ari"] = _best(labellings, predict)
-        # k chosen automatically
+    row: dict[str, Any] = {"battery": battery, "dataset": name, "n": len(X), "d": X.shape[1]}
+    row["segmint_nca"], row["segmint_ari"] = _best(labellings, segmint_given)
+    row["segmint_algorithms"] = chosen
+    row["segmint_geometry"] = sorted(set(geometry))
+    row["segmint_seconds"] = round(time.perf_counter() - t0, 2)
+    big: bool = len(X) > 20_000  # Ward and GMM baselines on all points would take too long
+    baselines = {
+        "kmeans": lambda k: KMeans(k, n_init=10, random_state=0).fit_predict(X),
+        "ward": lambda k: AgglomerativeClustering(k).fit_predict(X),
+        "gmm": lambda k: GaussianMixture(k, n_init=3, random_state=0).fit(X).predict(X),
+        "genie": lambda k: genieclust.Genie(n_clusters=k).fit_predict(np.ascontiguousarray(X)),
+    }
+    for method, predict in baselines.items():
+        if big and method in ("ward", "gmm"):
+            row[f"{method}_nca"] = row[f"{method}_ari"] = None
+            continue
+        row[f"{method}_nca"], row[f"{method}_ari"] = _best(labellings, predict)
+    row["figures"] = candidate_figures(X, labellings)
+    if k_auto:
         t0 = time.perf_counter()
         auto = fit_segmentation(X, "auto", random_state=0)
         row["auto_seconds"] = round(time.perf_counter() - t0, 2)
-        reference = _reference_ks(labellings)
-        row["reference_k"] = reference
+        row["reference_k"] = _reference_ks(labellings)
         row["segmint_k"] = auto.fitted.k
         row["segmint_auto_algorithm"] = auto.algorithm
         row["segmint_auto_nca"] = max(nca(y[y > 0], auto.labels[y > 0]) for y in labellings)
         sample = np.random.default_rng(0).choice(len(X), size=min(len(X), 10_000), replace=False)
-        peers = peer_choices(X[sample], 0)
-        row.update({f"{m}_k": k for m, k in peers.items()})
+        row.update({f"{m}_k": k for m, k in peer_choices(X[sample], 0).items()})
+    return row
+
+
+def _rows(
+    datasets: list[tuple[str, str, np.ndarray, list[np.ndarray]]],
+    cache: Path | None,
+    *,
+    k_auto: bool,
+) -> list[dict[str, Any]]:
+    """One row per data set; with ``cache``, rows already computed are read back."""
+    rows = []
+    for battery, name, X, labellings in datasets:
+        path = None if cache is None else cache / f"{battery}__{name}__{int(k_auto)}.json"
+        if path is not None and path.exists():
+            row = json.loads(path.read_text(encoding="utf-8"))
+        else:
+            row = dataset_row(battery, name, X, labellings, k_auto=k_auto)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(row, default=float), encoding="utf-8")
         rows.append(row)
         print(
             f"  {battery}/{name}: NCA segmint {row['segmint_nca']:.3f} "
-            f"({','.join(chosen_algorithms)}), "
-            f"genie {row['genie_nca']:.3f}, kmeans {row['kmeans_nca']:.3f}; "
-            f"k auto {row['segmint_k']} (reference {reference})",
+            f"({','.join(row['segmint_algorithms'])}; {','.join(row['segmint_geometry'])}), "
+            f"genie {row['genie_nca']:.3f}, kmeans {row['kmeans_nca']:.3f}",
             flush=True,
         )
+    return rows
+
+
+def run_generated(cache: Path | None) -> dict[str, Any]:
+    """The default and the baselines on generated shapes none of the rules was tuned on."""
+    rows = _rows(generated_datasets(), cache, k_auto=False)
+    methods = ("segmint", "genie", "gmm", "kmeans", "ward")
+    return {
+        "datasets": len(rows),
+        "rows": rows,
+        "median_nca": {
+            m: round(float(np.median([r[f"{m}_nca"] for r in rows])), 4) for m in methods
+        },
+        "mean_nca": {m: round(float(np.mean([r[f"{m}_nca"] for r in rows])), 4) for m in methods},
+    }
+
+
+def run_suite(root: Path, cache: Path | None, generated: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = _rows(suite_datasets(root), cache, k_auto=True)
 
     def median(key: str) -> float | None:
         values = [r[key] for r in rows if r[key] is not None]
@@ -277,7 +318,26 @@ def run_suite(root: Path) -> dict[str, Any]:
             "ward_gmm_on": "data sets of at most 20,000 points",
             "published_medians_nca": PUBLISHED_MEDIANS,
             "target_median_nca_at_least_0.95": (median("segmint_nca") or 0) >= 0.95,
+            "per_battery": {
+                b: {
+                    m: round(
+                        float(
+                            np.median(
+                                [
+                                    r[f"{m}_nca"]
+                                    for r in rows
+                                    if r["battery"] == b and r[f"{m}_nca"] is not None
+                                ]
+                            )
+                        ),
+                        4,
+                    )
+                    for m in ("segmint", "genie", "gmm", "kmeans")
+                }
+                for b in BATTERIES
+            },
         },
+        "held_out": held_out(rows, generated),
         "k_auto": {
             "reference_k_picked": {
                 m: share(f"{m}_k")
@@ -287,6 +347,228 @@ def run_suite(root: Path) -> dict[str, Any]:
             "segmint_median_nca": median("segmint_auto_nca"),
         },
     }
+
+
+# ----------------------------------------------------------------------------- rules, held out
+# Every rule that chooses (the scale geometry of the preparation, the family preference and
+# margin of ``auto``) is measured on data it was not tuned on: per data set the figures of
+# every candidate are computed once under both geometries, the rule's parameters are chosen
+# on two batteries and its median NCA is reported on the third (leave-one-battery-out).
+GEOMETRY_RATIOS = (50.0, 20.0, 10.0, 5.0, 2.0, 0.0)  # SCALE_RATIO grid (0: always standardise)
+ORDERS = {
+    "kmeans-first": ("kmeans", "gmm", "ward", "genie"),
+    "genie-first": ("genie", "kmeans", "gmm", "ward"),
+}
+MARGINS = (1.0, 0.5, 0.2, 0.1, 0.05, 0.0)
+
+
+def generated_datasets(seed: int = 7) -> list[tuple[str, str, np.ndarray, list[np.ndarray]]]:
+    """(family, name, X, [labels 1..k, 0 = noise]) of shapes the rules never saw."""
+    rng = np.random.default_rng(seed)
+    out = []
+
+    def blobs(n: Any, centers: Any, d: int, std: Any, box: tuple[float, float]) -> Any:
+        return make_blobs(
+            n_samples=n, centers=centers, n_features=d, cluster_std=std, center_box=box,
+            random_state=int(rng.integers(1e6)),
+        )  # fmt: skip
+
+    def add(family: str, name: str, X: np.ndarray, y: np.ndarray) -> None:
+        out.append((family, name, np.asarray(X, float), [np.asarray(y, int)]))
+
+    for d in (2, 5, 10, 20):
+        for k in (3, 6):
+            X, y = blobs(900, k, d, rng.uniform(0.8, 1.6, k), (-8, 8))
+            add("blobs", f"blobs_d{d}_k{k}", X, y + 1)
+    for k in (3, 5):  # imbalance: shares 1 : 4 : 16 ...
+        sizes = (60 * 3.0 ** np.arange(k) / 3.0 ** (k - 1) * 20).astype(int) + 20
+        X, y = make_blobs(
+            n_samples=sizes,
+            n_features=3,
+            cluster_std=1.0,
+            center_box=(-10, 10),
+            random_state=int(rng.integers(1e6)),
+        )
+        add("imbalanced", f"imbalanced_k{k}", X, y + 1)
+    for share in (0.05, 0.15):  # uniform background noise, label 0
+        X, y = blobs(800, 4, 2, 0.8, (-8, 8))
+        m = int(share * 800)
+        noise = rng.uniform(X.min(0) - 2, X.max(0) + 2, size=(m, 2))
+        add(
+            "noise",
+            f"noise_{int(share * 100)}",
+            np.vstack([X, noise]),
+            np.concatenate([y + 1, np.zeros(m)]),
+        )
+    for noise in (0.05, 0.1):
+        X, y = make_moons(n_samples=800, noise=noise, random_state=int(rng.integers(1e6)))
+        add("moons", f"moons_{noise}", X, y + 1)
+        X, y = make_circles(
+            n_samples=800, noise=noise / 2, factor=0.5, random_state=int(rng.integers(1e6))
+        )
+        add("nested", f"circles_{noise}", X, y + 1)
+    for d in (2, 4):  # elongated: blobs sheared by a random linear map
+        X, y = blobs(900, 4, d, 1.0, (-10, 10))
+        A = rng.normal(size=(d, d))
+        A[:, 0] *= 3
+        add("elongated", f"anisotropic_d{d}", X @ A, y + 1)
+    for d in (3, 6):  # mixed scales: one column in units 100 times larger, one 100 times smaller
+        X, y = blobs(900, 4, d, 1.0, (-8, 8))
+        X[:, 0] *= 100
+        X[:, 1] /= 100
+        add("mixed_scales", f"mixed_scales_d{d}", X + rng.uniform(0, 50, d), y + 1)
+    for d in (2, 8, 32):  # two overlapping Gaussians of unequal size and spread
+        for spread in (1.0, 2.0):
+            a = rng.normal(size=(600, d))
+            b = rng.normal(size=(300, d)) * spread
+            b[:, 0] += 3.5 + spread
+            add(
+                "overlap",
+                f"gauss2_d{d}_s{spread:g}",
+                np.vstack([a, b]),
+                np.repeat([1, 2], [600, 300]),
+            )
+    for d in (2, 6):  # densities differing tenfold
+        sds = np.array([0.3, 1.0, 3.0])
+        X, y = make_blobs(
+            n_samples=[300, 300, 300],
+            n_features=d,
+            cluster_std=sds,
+            centers=np.vstack(
+                [np.zeros(d), np.r_[4, np.zeros(d - 1)], np.r_[0, 12, np.zeros(d - 2)]]
+            ),
+            random_state=int(rng.integers(1e6)),
+        )
+        add("densities", f"densities_d{d}", X, y + 1)
+    for extra in (5, 20):  # clusters in 3 dimensions plus irrelevant noise columns
+        X, y = blobs(900, 4, 3, 1.0, (-6, 6))
+        add(
+            "noise_dims",
+            f"noise_dims_{extra}",
+            np.hstack([X, rng.normal(scale=2.0, size=(900, extra))]),
+            y + 1,
+        )
+    return out
+
+
+def candidate_figures(X: np.ndarray, labellings: list[np.ndarray]) -> dict[str, Any]:
+    """Per geometry and reference k: each candidate's DuNN-OWA, stability and NCA."""
+    import pandas as pd
+
+    import segmint.prepare as prepare
+    from segmint.algorithms import FAMILIES, auto
+    from segmint.algorithms.base import draw_sample, single_thread
+
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    ratio_before = prepare.SCALE_RATIO
+    try:
+        prepare.SCALE_RATIO = 0.0  # the per-column standardisation path
+        standardised, _ = prepare.fit_preparation(frame).transform(frame)
+        prepare.SCALE_RATIO = float("inf")
+        geometry_ok = prepare._one_scale(frame, [(c, "numeric") for c in frame.columns])[0]
+    finally:
+        prepare.SCALE_RATIO = ratio_before
+    sd = X.std(axis=0)
+    one_scale = (X - X.mean(axis=0)) / max(float(np.sqrt(np.mean(sd**2))), 1e-300)
+    out: dict[str, Any] = {
+        "geometry_ok": geometry_ok,
+        "spread_ratio": float(sd.max() / max(sd.min(), 1e-300)),
+        "modes": {},
+    }
+    for mode, M in (("standardised", standardised), ("one_scale", one_scale)):
+        per_k: dict[str, Any] = {}
+        for y in labellings:
+            k = len(np.unique(y[y > 0]))
+            if str(k) in per_k:
+                continue
+            rng = np.random.default_rng(0)
+            with single_thread():
+                sample = M[draw_sample(len(M), auto.SAMPLE, rng)]
+                near = max(1, min(auto.NEIGHBOURS, len(sample) // (2 * k)))
+                cands = {}
+                for fam in auto.CANDIDATES:
+                    fitted = auto._FIT[fam](sample, k, rng)
+                    sizes = np.bincount(fitted.labels[fitted.labels >= 0], minlength=fitted.k)
+                    ok = bool(fitted.k >= k and sizes.min() > near)
+                    full = FAMILIES[fam].fit(M, k, rng)
+                    cands[fam] = {
+                        "eligible": ok,
+                        "dunn": auto.dunn_owa(sample, fitted.labels, near) if ok else None,
+                        "stability": auto._stability(fam, sample, k, rng) if ok else None,
+                        "nca": max(
+                            nca(t[t > 0], full.labels[t > 0])
+                            for t in labellings
+                            if len(np.unique(t[t > 0])) == k
+                        ),
+                    }
+            per_k[str(k)] = cands
+        out["modes"][mode] = per_k
+    return out
+
+
+def _beats(score: float | None, incumbent: float | None, margin: float) -> bool:
+    s = math.inf if score is None else score
+    inc = math.inf if incumbent is None else incumbent
+    if math.isinf(inc):
+        return False
+    if math.isinf(s) or inc <= 0:
+        return s > inc
+    return s > inc * (1 + margin)
+
+
+def _rule_family(cands: dict[str, Any], order: tuple[str, ...], margin: float) -> str:
+    """``auto``'s choice (steps 2-4 of segmint.algorithms.auto) for a preference and margin."""
+    remaining = [f for f in order if cands[f]["eligible"]]
+    if not remaining:
+        return "kmeans"
+    bar = cands["kmeans"]["stability"] - 0.05 if cands["kmeans"]["eligible"] else 0.8
+    checked = []
+    while remaining:
+        best = remaining[0]
+        for f in remaining[1:]:
+            if _beats(cands[f]["dunn"], cands[best]["dunn"], margin):
+                best = f
+        checked.append(best)
+        if best == "kmeans" or cands[best]["stability"] >= bar:
+            return best
+        remaining.remove(best)
+    return max(checked, key=lambda f: cands[f]["stability"])
+
+
+def rule_nca(fig: dict[str, Any], ratio: float, order: str, margin: float) -> float:
+    """NCA of the rule with these parameters on one data set (best over its labellings)."""
+    one = fig["geometry_ok"] and fig["spread_ratio"] <= ratio
+    per_k = fig["modes"]["one_scale" if one else "standardised"]
+    return max(cands[_rule_family(cands, ORDERS[order], margin)]["nca"] for cands in per_k.values())
+
+
+def held_out(rows: list[dict[str, Any]], generated: list[dict[str, Any]]) -> dict[str, Any]:
+    """Leave-one-battery-out medians of the rule beside the baselines of the same rows."""
+    grid = [(r, o, m) for r in GEOMETRY_RATIOS for o in ORDERS for m in MARGINS]
+
+    def med(subset: list[dict[str, Any]], params: tuple[float, str, float]) -> float:
+        return float(np.median([rule_nca(r["figures"], *params) for r in subset]))
+
+    out: dict[str, Any] = {"folds": {}}
+    for held in BATTERIES:
+        train = [r for r in rows if r["battery"] != held]
+        test = [r for r in rows if r["battery"] == held]
+        best = max(grid, key=lambda g: med(train, g))
+        fold = {
+            "chosen_on_others": {"scale_ratio": best[0], "preference": best[1], "margin": best[2]},
+            "segmint_rule_held_out": round(med(test, best), 4),
+            "segmint_rule_in_sample": round(med(train, best), 4),
+        }
+        for m in ("genie", "gmm", "kmeans"):
+            fold[m] = round(
+                float(np.median([r[f"{m}_nca"] for r in test if r[f"{m}_nca"] is not None])), 4
+            )
+        out["folds"][held] = fold
+    best = max(grid, key=lambda g: med(rows, g))
+    out["chosen_on_all"] = {"scale_ratio": best[0], "preference": best[1], "margin": best[2]}
+    if generated:
+        out["generated_rule_chosen_on_batteries"] = round(med(generated, best), 4)
+    return out
 
 
 # ----------------------------------------------------------------------------- speed
@@ -421,6 +703,28 @@ def print_tables(results: dict[str, Any]) -> None:
         for method, value in s["k_auto"]["reference_k_picked"].items():
             print(f"  {method:<18} {value['hits']}/{value['of']} ({value['share']:.0%})")
         print(f"  data sets whose reference k is in 1..10: {s['k_auto']['reachable_in_1_10']}")
+    if "generated" in results:
+        g = results["generated"]
+        print(f"\nGenerated shapes ({g['datasets']} data sets), k given: median / mean NCA")
+        for method, value in g["median_nca"].items():
+            print(f"  {method:<10} {value}  /  {g['mean_nca'][method]}")
+    if "suite" in results:
+        h = results["suite"]["held_out"]
+        print("\nLeave-one-battery-out (rule parameters chosen on the other two): median NCA")
+        print(f"  {'held out':<8} {'segmint':>8} {'genie':>8} {'gmm':>8} {'kmeans':>8}  chosen")
+        for battery, fold in h["folds"].items():
+            print(
+                f"  {battery:<8} {fold['segmint_rule_held_out']:>8} {fold['genie']:>8} "
+                f"{fold['gmm']:>8} {fold['kmeans']:>8}  {fold['chosen_on_others']}"
+            )
+        print(
+            "  in sample, segmint default per battery:", results["suite"]["k_given"]["per_battery"]
+        )
+        if "generated_rule_chosen_on_batteries" in h:
+            print(
+                "  generated shapes, rule chosen on the three batteries: median NCA "
+                f"{h['generated_rule_chosen_on_batteries']}"
+            )
     if "speed" in results:
         p = results["speed"]
         print(f"\nSpeed on {p['customers']:,} x {p['features']}:")
@@ -442,12 +746,13 @@ def print_tables(results: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", default="tibshirani,suite,speed")
+    parser.add_argument("--parts", default="tibshirani,generated,suite,speed")
     parser.add_argument("--realisations", type=int, default=50)
     parser.add_argument(
         "--suite-dir", default=str(HERE.parent.parent / "shared" / "data" / "clustering-benchmarks")
     )
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--cache-dir", default=None, help="per-data-set rows kept here")
     args = parser.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     results: dict[str, Any] = {
@@ -458,9 +763,15 @@ def main() -> None:
     if "tibshirani" in parts:
         print("Tibshirani settings", flush=True)
         results["tibshirani"] = run_tibshirani(args.realisations)
+    cache = Path(args.cache_dir) if args.cache_dir else None
+    generated: list[dict[str, Any]] = []
+    if "generated" in parts or "suite" in parts:
+        print("Generated shapes", flush=True)
+        results["generated"] = run_generated(cache)
+        generated = results["generated"]["rows"]
     if "suite" in parts:
         print("Benchmark suite", flush=True)
-        results["suite"] = run_suite(Path(args.suite_dir))
+        results["suite"] = run_suite(Path(args.suite_dir), cache, generated)
     if "speed" in parts:
         print("Speed", flush=True)
         results["speed"] = run_speed(args.customers)

@@ -85,11 +85,52 @@ def test_constant_and_near_constant_dropped() -> None:
 
 
 def test_correlated_pair_keeps_first() -> None:
-    x = np.arange(50.0) % 11
-    frame = pd.DataFrame({"x": x, "x_twice": 2 * x + 1, "z": np.arange(50.0) % 4})
+    # x_twice in units 200 times larger: features in different units, so standardised
+    # (on one scale the correlated column would be kept as part of the geometry).
+    x = np.arange(50.0) % 11 * 0.37
+    frame = pd.DataFrame({"x": x, "x_twice": 200 * x + 1, "z": np.arange(50.0) % 4 * 0.37})
     prep = fit_preparation(frame)
     assert prep.columns == ("x", "z")
     assert "'x' (kept)" in _decision(prep, "x_twice", "dropped")["reason"]
+    assert _decision(prep, "(all features)", "standardised")["reason"].startswith("spreads differ")
+
+
+def test_coordinates_on_one_scale_keep_their_geometry() -> None:
+    # Two correlated, one skewed coordinate in the same units: nothing is logged, clipped
+    # or dropped, and one common spread divides every column (distances keep proportions).
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=300)
+    skewed = np.concatenate([rng.normal(0, 1, 270), rng.normal(9, 0.5, 30)])
+    frame = pd.DataFrame({"a": t, "b": t + rng.normal(0, 0.05, 300), "c": skewed})
+    prep = fit_preparation(frame)
+    assert prep.columns == ("a", "b", "c")
+    assert _decision(prep, "(all features)", "kept on one scale")["reason"].startswith(
+        "all 3 features are numbers on comparable scales"
+    )
+    assert not any(plan.log or plan.clip for plan in prep.plans)
+    X, _ = prep.transform(frame)
+    raw = frame.to_numpy()
+    assert np.allclose(prep.scale, prep.scale[0])
+    assert np.allclose(X * prep.scale[0], raw - raw.mean(axis=0))
+
+
+def test_amounts_and_flags_are_standardised() -> None:
+    # Money spanning orders of magnitude from zero, or a 0/1 flag: not one geometry.
+    rng = np.random.default_rng(1)
+    spend = rng.lognormal(5, 1.5, 400)
+    money = fit_preparation(pd.DataFrame({"spend": spend, "other": rng.lognormal(5, 1.5, 400)}))
+    reason = _decision(money, "(all features)", "standardised")["reason"]
+    assert "spans orders of magnitude from zero" in reason
+    assert money.plans[0].log
+    flag = fit_preparation(
+        pd.DataFrame({"x": rng.normal(size=400), "member": rng.integers(0, 2, 400)})
+    )
+    assert "is a flag" in _decision(flag, "(all features)", "standardised")["reason"]
+    ages = fit_preparation(
+        pd.DataFrame({"age": rng.integers(18, 70, 400), "score": rng.normal(50, 20, 400)})
+    )
+    reason = _decision(ages, "(all features)", "standardised")["reason"]
+    assert reason.startswith("'age' holds whole numbers repeating across rows")
 
 
 def test_one_hot_levels_other_and_weights() -> None:

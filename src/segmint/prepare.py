@@ -24,6 +24,19 @@ The rules, in the order they run (each decision lands in :attr:`Preparation.deci
 9. Every column is standardised (mean 0, sd 1). The one-hot columns of a categorical with
    L columns are then weighted by 1/sqrt(L), so that one categorical weighs as much as one
    numeric feature however many levels it has.
+
+Steps 5-7 and 9 are for features in different units (money, counts, days, categories).
+When the evidence says every feature is measured on one scale -- all columns numeric
+with more than two values and few missing, no whole-number column repeating its values
+(fewer distinct than :data:`WHOLE_DISTINCT` of the rows: counts, ages, scores), none
+spanning orders of magnitude from zero
+(a non-negative column, skewed beyond :data:`SKEW_THRESHOLD`, whose 99th percentile is
+over :data:`HEAVY_TAIL_RATIO` times its median: amounts and counts), and the largest
+standard deviation at most :data:`SCALE_RATIO` times the smallest (coordinates in
+comparable units) -- the geometry is kept: no log, no winsorising, no column dropped
+for correlation, and every column is centred and divided by *one* common spread, so
+distances keep their proportions. Which way was taken, and why, is the first decision
+recorded (column ``(all features)``).
 """
 
 from __future__ import annotations
@@ -47,6 +60,9 @@ NEAR_CONSTANT_SHARE = 0.99
 SKEW_THRESHOLD = 1.0
 FENCE_IQR = 3.0
 CORRELATION_LIMIT = 0.95
+SCALE_RATIO = 10.0  # chosen by leave-one-battery-out (benchmarks/bench_selection.py)
+HEAVY_TAIL_RATIO = 10.0
+WHOLE_DISTINCT = 0.5  # whole numbers with fewer distinct values than this share of rows
 MAX_LEVELS = 15
 BOUND = 1e100  # prepared values are held within +/- BOUND so squared distances stay finite
 PARALLEL_ROWS = 100_000  # from this many customers, columns are encoded in parallel
@@ -446,6 +462,15 @@ def fit_preparation(
             continue
         candidates.append((name, kind))
 
+    one_scale, why = _one_scale(frame, candidates)
+    decisions.insert(
+        0,
+        {
+            "column": "(all features)",
+            "action": "kept on one scale" if one_scale else "standardised",
+            "reason": why,
+        },
+    )
     plans: list[ColumnPlan] = []
     blocks: list[np.ndarray] = []
     described: dict[str, ColumnPlan] = {}
@@ -467,7 +492,7 @@ def fit_preparation(
                 reference = pd.Timestamp(series.max()).isoformat()
             probe = ColumnPlan(name=name, kind=kind, reference=reference)
             values, _ = _as_numbers(series, probe)
-            plan = _fit_numeric(probe, values, decisions)
+            plan = _fit_numeric(probe, values, decisions, keep_geometry=one_scale)
             if plan is None:
                 present = values[~np.isnan(values)]
                 if len(np.unique(present)) > 1:  # near-constant, still worth describing
@@ -483,16 +508,21 @@ def fit_preparation(
         described[name] = plan
         blocks.append(block)
 
-    plans, blocks = _drop_correlated(plans, blocks, decisions)
+    if not one_scale:
+        plans, blocks = _drop_correlated(plans, blocks, decisions)
     if not plans:
         reasons = "; ".join(
-            f"{d['column']}: {d['reason']}" for d in decisions if d["action"] != "excluded"
+            f"{d['column']}: {d['reason']}"
+            for d in decisions[1:]  # the first is the scale geometry
+            if d["action"] != "excluded"
         )
         raise DataError(f"{source}: no usable feature columns ({reasons or 'only the id column'})")
 
     raw = np.column_stack(blocks)
     center = raw.mean(axis=0)
     scale = raw.std(axis=0)
+    if one_scale:  # one spread for all: distances keep their proportions
+        scale[:] = math.sqrt(float(np.mean(scale**2)))
     scale[scale == 0] = 1.0
     weights = np.concatenate(
         [
@@ -547,8 +577,66 @@ def _fit_categorical(
     return ColumnPlan(name=name, kind="categorical", levels=kept, other=True)
 
 
+def _one_scale(frame: pd.DataFrame, candidates: list[tuple[str, ColumnKind]]) -> tuple[bool, str]:
+    """Whether every feature is measured on one scale (see the module's rule), and why."""
+    if not candidates:
+        return False, "no features"
+    other = [name for name, kind in candidates if kind != "numeric"]
+    if other:
+        return False, (
+            f"features in different units ({other[0]!r} is not a number): each column is "
+            "standardised"
+        )
+    spreads: dict[str, float] = {}
+    for name, _ in candidates:
+        values = _as_numbers(frame[name], ColumnPlan(name=name, kind="numeric"))[0]
+        present = values[~np.isnan(values)]
+        uniques = np.unique(present)
+        if len(uniques) <= 1:
+            continue  # constant: dropped whatever the scale
+        if 1 - len(present) / len(values) > MISSING_INDICATOR_SHARE:
+            return False, f"{name!r} has missing values: each column is standardised"
+        if len(uniques) == 2:
+            return False, f"{name!r} is a flag (two values): each column is standardised"
+        if np.all(present == np.round(present)) and len(uniques) < WHOLE_DISTINCT * len(present):
+            return False, (
+                f"{name!r} holds whole numbers repeating across rows ({len(uniques)} values), "
+                "as counts, ages and scores in their own units do: each column is standardised"
+            )
+        median, top = np.percentile(present, [50, 99])
+        if (
+            present.min() >= 0
+            and _skewness(present) > SKEW_THRESHOLD
+            and top > HEAVY_TAIL_RATIO * median
+        ):
+            return False, (
+                f"{name!r} spans orders of magnitude from zero (99th percentile {top:.3g}, "
+                f"median {median:.3g}), as amounts and counts do: skewed columns are "
+                "log-transformed and each column is standardised"
+            )
+        spreads[name] = float(present.std())
+    if not spreads:
+        return False, "no varying feature"
+    widest, narrowest = max(spreads, key=spreads.__getitem__), min(spreads, key=spreads.__getitem__)
+    ratio = spreads[widest] / spreads[narrowest]
+    if ratio > SCALE_RATIO:
+        return False, (
+            f"spreads differ {ratio:.3g}-fold ({widest!r} against {narrowest!r}, more than "
+            f"{SCALE_RATIO:g}): each column is standardised"
+        )
+    return True, (
+        f"all {len(spreads)} features are numbers on comparable scales (spreads within "
+        f"{ratio:.3g}-fold, none spanning orders of magnitude): the geometry is kept, one "
+        "common scale for all"
+    )
+
+
 def _fit_numeric(
-    probe: ColumnPlan, values: np.ndarray, decisions: list[dict[str, Any]]
+    probe: ColumnPlan,
+    values: np.ndarray,
+    decisions: list[dict[str, Any]],
+    *,
+    keep_geometry: bool = False,
 ) -> ColumnPlan | None:
     name = probe.name
     present = values[~np.isnan(values)]
@@ -576,7 +664,7 @@ def _fit_numeric(
     filled = np.where(np.isnan(values), impute, values)
     skewness = _skewness(filled)
     # A two-valued column (0/1 flags) is only rescaled by a log: leave it as it is.
-    log = bool(skewness > SKEW_THRESHOLD and len(uniques) > 2)
+    log = bool(skewness > SKEW_THRESHOLD and len(uniques) > 2 and not keep_geometry)
     if log:
         signed = bool(filled.min() < 0)
         decisions.append({
@@ -587,7 +675,7 @@ def _fit_numeric(
     q1, q3 = np.percentile(filled, [25, 75])
     iqr = q3 - q1
     clip = None
-    if iqr > 0:
+    if iqr > 0 and not keep_geometry:
         low, high = q1 - FENCE_IQR * iqr, q3 + FENCE_IQR * iqr
         clipped = int(((filled < low) | (filled > high)).sum())
         if clipped:
