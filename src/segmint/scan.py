@@ -48,6 +48,7 @@ from segmint.features.engine import Progress, TransactionFeatures, compute_featu
 from segmint.features.spec import FAMILIES, FeatureSpec
 from segmint.io import (
     LoadedTable,
+    blank_separated,
     format_suffix,
     is_gzip,
     open_bytes,
@@ -249,8 +250,11 @@ def can_stream(path: str | os.PathLike[str]) -> bool:
     if fmt == "parquet":
         return not compressed  # a compressed Parquet file is read into memory
     with open_bytes(target, compressed) as handle:
-        head = handle.read(2)
-    return head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        head = handle.read(1 << 16)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return False
+    # columns separated by runs of blanks are beyond DuckDB's CSV reader: read into memory
+    return not blank_separated(head.decode("utf-8", errors="replace").lstrip("\ufeff\r\n"))
 
 
 def _text_sample(path: Path, size: int) -> tuple[bytes, bool, int]:

@@ -203,8 +203,21 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: SQL of each date written as a number, from its text ``{x}``; microseconds as io rounds.
+NUMBER_DATE_SQL = {
+    "YYYYMMDD": "try_strptime({x}, '%Y%m%d')",
+    "epoch_s": "make_timestamp(CAST(round(TRY_CAST({x} AS DOUBLE) * 1e6) AS BIGINT))",
+    "epoch_ms": "make_timestamp(CAST(round(TRY_CAST({x} AS DOUBLE) * 1e3) AS BIGINT))",
+    "excel_serial": (
+        "make_timestamp(CAST(round((TRY_CAST({x} AS DOUBLE) - 25569) * 86400e6) AS BIGINT))"
+    ),
+}
+
+
 def date_parser(x: str, label: str, *, zoned: bool = False) -> str:
     """SQL turning text ``x`` into a TIMESTAMP with io's date format ``label``."""
+    if label in NUMBER_DATE_SQL:  # dates written as numbers (segmint.cells.NUMBER_DATES)
+        return NUMBER_DATE_SQL[label].format(x=x)
     if label in ("YYYY-MM-DD", "YYYY/MM/DD"):
         value = x if label == "YYYY-MM-DD" else f"replace({x}, '/', '-')"
         if zoned:  # offsets are converted to UTC, as read_table does

@@ -92,7 +92,20 @@ def _number(x: str, kind: str) -> str:
     return f"CAST({x} AS DOUBLE)"
 
 
+#: Spark SQL of each date written as a number (segmint.cells.NUMBER_DATES), from ``{x}``.
+_NUMBER_DATES = {
+    "YYYYMMDD": "try_to_timestamp({x}, 'yyyyMMdd')",
+    "epoch_s": "timestamp_micros(CAST(round(try_cast({x} AS DOUBLE) * 1e6) AS BIGINT))",
+    "epoch_ms": "timestamp_micros(CAST(round(try_cast({x} AS DOUBLE) * 1e3) AS BIGINT))",
+    "excel_serial": (
+        "timestamp_micros(CAST(round((try_cast({x} AS DOUBLE) - 25569) * 86400e6) AS BIGINT))"
+    ),
+}
+
+
 def _time(x: str, label: str | None) -> str:
+    if label in _NUMBER_DATES:
+        return _NUMBER_DATES[label].format(x=x)
     if label in (None, "YYYY-MM-DD", "YYYY/MM/DD"):
         value = x if label != "YYYY/MM/DD" else f"replace({x}, '/', '-')"
         return f"CAST({value} AS TIMESTAMP)"
