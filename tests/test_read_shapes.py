@@ -15,6 +15,7 @@ import pytest
 from segmint.cells import names_a_date, number_date_kind
 from segmint.errors import InputFileError, UsageError
 from segmint.io import read_table
+from tests.log_twins import write_twins
 
 ALIGNED = (
     " customer_id   date      quantity  amount\r\n"
@@ -96,29 +97,6 @@ def test_number_dates_need_a_date_name(tmp_path: Path) -> None:
     assert loaded.frame["code"].dtype == np.int64
 
 
-def _twin(tmp_path: Path) -> tuple[Path, Path]:
-    from segmint.datasets import make_transactions
-
-    log = make_transactions(60, seed=3, dirty=False)
-    out = pd.DataFrame(
-        {
-            "customer_id": log.CustomerID,
-            "date": log.InvoiceDate.dt.strftime("%Y%m%d").astype(int),
-            "quantity": log.Quantity,
-            "amount": (log.Quantity * log.UnitPrice).round(2),
-        }
-    )
-    comma = tmp_path / "log.csv"
-    out.to_csv(comma, index=False)
-    lines = [" customer_id       date  quantity     amount"] + [
-        f"{r.customer_id:>12} {r.date:>10} {r.quantity:>9} {r.amount:>10.2f}"
-        for r in out.itertuples()
-    ]
-    aligned = tmp_path / "log.txt"
-    aligned.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    return comma, aligned
-
-
 def _segmint(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
         [sys.executable, "-m", "segmint", *args],
@@ -130,7 +108,7 @@ def _segmint(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProc
 
 
 def test_aligned_log_gives_the_features_of_its_comma_twin(tmp_path: Path) -> None:
-    comma, aligned = _twin(tmp_path)
+    comma, aligned = write_twins(tmp_path)
     # the comma file is streamed by DuckDB, the aligned one read by read_table
     for name, path in (("a", comma), ("b", aligned)):
         done = _segmint("features", str(path), "--out", str(tmp_path / f"{name}.csv"))
@@ -139,7 +117,7 @@ def test_aligned_log_gives_the_features_of_its_comma_twin(tmp_path: Path) -> Non
 
 
 def test_standard_input_plain_and_gzip(tmp_path: Path) -> None:
-    comma, aligned = _twin(tmp_path)
+    comma, aligned = write_twins(tmp_path)
     for name, data in (("p", aligned.read_bytes()), ("g", gzip.compress(comma.read_bytes()))):
         done = _segmint("fit", "-", "--out", str(tmp_path / name), stdin=data)
         assert done.returncode == 0, done.stderr.decode()

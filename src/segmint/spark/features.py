@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from segmint.blanks import WHITESPACE
 from segmint.cells import NA_VALUES, money_digits, money_pattern
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import TransactionFeatures, compute_features
@@ -113,11 +114,31 @@ def _time(x: str, label: str | None) -> str:
     return f"coalesce({tries})"
 
 
+def _blank_separated(spark: Any, source: ScanSource) -> Any:
+    """The file of columns separated by runs of spaces or tabs, split as ``read_table``
+    splits it (blanks around a line dropped, blank lines skipped, header dropped)."""
+    from pyspark.sql import functions as F
+
+    if source.skip:
+        raise UsageError(f"{source.path}: --engine spark cannot skip lines before the header")
+    lines = spark.read.text(str(source.path))
+    line = F.regexp_replace(F.col("value"), "^[ \\t\\r]+|[ \\t\\r]+$", "")
+    lines = lines.select(line.alias("line"), F.monotonically_increasing_id().alias("n"))
+    if source.header:  # the file's first line is row 0 of the first partition
+        lines = lines.where("n > 0")
+    parts = F.split(F.col("line"), "[ \\t]+")
+    return lines.where("line <> ''").select(
+        *[parts[i].alias(name) for i, name in enumerate(source.raw_names)]
+    )
+
+
 def source_view(spark: Any, source: ScanSource, spec: FeatureSpec) -> None:
     """Create the temp view ``src`` of the file in ``source`` (canonical columns, row hash)."""
     path = str(source.path)
     if source.fmt == "parquet":
         raw = spark.read.parquet(path)
+    elif source.delimiter == WHITESPACE:
+        raw = _blank_separated(spark, source)
     else:
         if source.skip:
             raise UsageError(f"{path}: --engine spark cannot skip lines before the header")
