@@ -87,6 +87,15 @@ def test_number_date_kinds(values: list[int], label: str | None) -> None:
     assert number_date_kind(np.array(values, dtype=float)) == label
 
 
+def test_percentages_are_fractions(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,rate,note\n1,15%,5%\n2,2.5 %,n/a\n3,,x\n")
+    loaded = read_table(path)
+    assert loaded.frame["rate"].tolist()[:2] == [0.15, 0.025]
+    assert loaded.details["percent_columns"] == ["rate"]
+    assert loaded.frame["note"].tolist()[0] == "5%"  # not every value a percentage
+
+
 def test_number_dates_need_a_date_name(tmp_path: Path) -> None:
     assert names_a_date("order_date") and names_a_date("InvoiceDate")
     assert names_a_date("purchase_time") and not names_a_date("amount")

@@ -12,9 +12,13 @@
 * all non-missing values numbers written as money (a currency sign before or after,
   thousands separators, accounting parentheses for negatives: ``$1,234.50``, ``(12.00)``,
   ``1.234,50 €`` where the decimal comma applies) -> ``float64``;
+* all non-missing values percentages (``15%``, ``2.5 %``) -> ``float64`` fractions (0.15);
 * >= 90 % of the non-missing values parse with ONE date format -> ``datetime64[ns]``; the
   rest become NaT and are reported in ``details["unparseable"]``;
-* anything else (Yes/No and True/False too) stays pandas ``str``.
+* anything else (Yes/No and True/False too) stays pandas ``str``;
+* then a numeric column whose name says date or time and whose values are all plausible
+  dates of one kind written as numbers (``YYYYMMDD``, epoch seconds or milliseconds, Excel
+  serial days) becomes ``datetime64[ns]`` (:func:`type_number_date`).
 
 Native values are kept: numbers and datetimes from Excel, JSON and Parquet stay numbers and
 datetimes; booleans become the text ``"True"`` / ``"False"`` as in a CSV file; columns of
@@ -93,6 +97,10 @@ _NS = 1_000_000_000
 
 
 
+#: A number written as a percentage: ``15%``, ``-2.5 %``; read as the fraction (0.15).
+PERCENT = r"^[+-]?(?:\d+\.?\d*|\.\d+) ?%$"
+
+
 @dataclass
 class Typed:
     """A typed column and what was learnt typing it."""
@@ -103,6 +111,7 @@ class Typed:
     identifier: bool = False
     decimal_comma: bool = False
     money: str | None = None  # the decimal mark of a column of amounts written as money
+    percent: bool = False  # written as percentages (15%), read as fractions (0.15)
     bad: tuple[int, int, str] | None = None  # count, first position, first value
 
 
@@ -224,6 +233,9 @@ def type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> Typed:
             except pa.ArrowInvalid:  # beyond int64: float64 below
                 pass
         return Typed(pd.Series(floats(column)), "float")
+    percent = type_percent(column, values)
+    if percent is not None:
+        return percent
     for mark in (",", ".") if decimal_comma else (".",):
         if _all(values, money_pattern(mark)) and _any(values, money_evidence(mark)):
             return Typed(pd.Series(_money_floats(column, mark)), "float", money=mark)
@@ -370,3 +382,12 @@ def type_number_date(name: str, typed: Typed) -> Typed:
     if label is None:
         return typed
     return Typed(pd.Series(number_dates(values, label)), "datetime", date_format=label)
+
+
+def type_percent(column: pa.ChunkedArray, values: pa.ChunkedArray) -> Typed | None:
+    """A column whose every non-missing value is a percentage (:data:`PERCENT`) as the
+    fractions they stand for (``15%`` -> 0.15), else None."""
+    if not _all(values, PERCENT):
+        return None
+    digits = pc.replace_substring_regex(column, " ?%$", "")
+    return Typed(pd.Series(floats(digits) / 100), "float", percent=True)

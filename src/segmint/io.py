@@ -95,7 +95,8 @@ class LoadedTable:
         JSON-serialisable facts: ``rows_read``, ``column_types`` (column -> ``"integer"``,
         ``"float"``, ``"datetime"``, ``"text"`` or ``"empty"``), ``date_formats``,
         ``identifier_columns`` (kept as text for leading zeros), ``decimal_comma_columns``,
-        ``money_columns`` (column -> decimal mark of amounts written as money)
+        ``money_columns`` (column -> decimal mark of amounts written as money),
+        ``number_date_columns`` (column -> kind of dates written as numbers), ``percent_columns``
         and ``unparseable`` (column -> ``{"count", "first_line", "first_value"}``; the line
         is the 1-based file line, header = line 1, for text files and the 1-based data row
         otherwise).  Text files add ``encoding``, ``delimiter``, ``quotechar``, ``header``
@@ -582,7 +583,8 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
     out: dict[str, pd.Series] = {}
     facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
                              "decimal_comma_columns": [], "money_columns": {},
-                             "number_date_columns": {}, "unparseable": {}}
+                             "number_date_columns": {}, "percent_columns": [],
+                             "unparseable": {}}
     for name, column in columns.items():
         typed = column if isinstance(column, Typed) else type_strings(
             column, decimal_comma=decimal_comma)
@@ -600,6 +602,8 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
             facts["decimal_comma_columns"].append(name)
         if typed.money is not None:
             facts["money_columns"][name] = typed.money
+        if typed.percent:
+            facts["percent_columns"].append(name)
         if typed.bad:
             count, position, value = typed.bad
             facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),

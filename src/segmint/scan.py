@@ -415,6 +415,8 @@ def _rule(loaded: LoadedTable, name: str) -> Rule:
     if kind in ("integer", "float"):
         if name in loaded.details.get("decimal_comma_columns", []):
             return Rule("decimal_comma")
+        if name in loaded.details.get("percent_columns", []):
+            return Rule("percent")
         mark = loaded.details.get("money_columns", {}).get(name)
         if mark is not None:
             return Rule("money" if mark == "." else "money_comma")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from segmint.blanks import WHITESPACE
-from segmint.cells import NA_VALUES, money_digits, money_pattern
+from segmint.cells import NA_VALUES, PERCENT, money_digits, money_pattern
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import TransactionFeatures, compute_features
 from segmint.features.pii import classify_column, detect_pii
@@ -78,6 +78,11 @@ def _text_id(x: str, kind: str) -> str:
 
 
 def _number(x: str, kind: str) -> str:
+    if kind == "percent":  # as segmint.cells.type_percent reads it
+        return (
+            f"CASE WHEN {x} RLIKE {_lit(PERCENT)} "
+            f"THEN try_cast(regexp_replace({x}, ' ?%$', '') AS DOUBLE) / 100 END"
+        )
     if kind == "decimal_comma":
         return f"CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
     if kind in MONEY_MARKS:  # as segmint.scan_sql.money_value reads it
