@@ -137,3 +137,16 @@ def test_standard_input_plain_and_gzip(tmp_path: Path) -> None:
         done = _segmint("fit", "-", "--out", str(tmp_path / name), stdin=data)
         assert done.returncode == 0, done.stderr.decode()
         assert (tmp_path / name / "segments.csv").exists()
+
+
+def test_headerless_log_with_number_dates_says_how_to_name_the_date(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("C001,19970101,11.77\nC002,19970102,3.5\nC001,19970105,2.0\n")
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[columns]\ncustomer = "column_1"\ntime = "column_2"\namount = "column_3"\n')
+    done = _segmint("features", str(path), "--spec", str(spec), "--out", str(tmp_path / "f.csv"))
+    assert done.returncode == 1
+    assert "'column_2' is not a date/time column; it holds numbers" in done.stderr.decode()
+    path.write_text("id,date,amount\n" + path.read_text())
+    done = _segmint("features", str(path), "--out", str(tmp_path / "f.csv"))
+    assert done.returncode == 0, done.stderr.decode()

@@ -391,3 +391,11 @@ def type_percent(column: pa.ChunkedArray, values: pa.ChunkedArray) -> Typed | No
         return None
     digits = pc.replace_substring_regex(column, " ?%$", "")
     return Typed(pd.Series(floats(digits) / 100), "float", percent=True)
+
+
+#: Why a numeric column named as the time role is not read as dates, and what to do.
+NUMBER_DATE_HINT = (
+    "; it holds numbers, which are read as dates (YYYYMMDD, epoch seconds or milliseconds, "
+    "Excel serial days) only when the column's name says date or time: name it so in a "
+    "header line (e.g. 'date')"
+)

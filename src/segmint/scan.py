@@ -41,7 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmint.cells import DATE_SHAPES, money_evidence
+from segmint.cells import DATE_SHAPES, NUMBER_DATE_HINT, money_evidence
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
@@ -629,7 +629,11 @@ def _check_roles(source: ScanSource, spec: FeatureSpec) -> None:
     """The roles must have the types the in-memory path requires (DataError otherwise)."""
     assert spec.time is not None
     if source.rules[spec.time].kind != "datetime" and source.is_text(spec.time):
-        raise DataError(f"{source.path}: column {spec.time!r} is not a date/time column")
+        numeric = source.rules[spec.time].kind in ("int", "float")
+        raise DataError(
+            f"{source.path}: column {spec.time!r} is not a date/time column"
+            + (NUMBER_DATE_HINT if numeric else "")
+        )
     for role in _NUMBER_ROLES:
         col = getattr(spec, role)
         if col is not None and source.rules[col].kind == "text" and source.is_text(col):
