@@ -150,3 +150,24 @@ def test_headerless_log_with_number_dates_says_how_to_name_the_date(tmp_path: Pa
     path.write_text("id,date,amount\n" + path.read_text())
     done = _segmint("features", str(path), "--out", str(tmp_path / "f.csv"))
     assert done.returncode == 0, done.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["epoch_s", "epoch_ms", "excel_serial"])
+def test_number_dates_streamed_as_in_memory(tmp_path: Path, kind: str) -> None:
+    comma, _ = write_twins(tmp_path, n_customers=30)
+    log = pd.read_csv(comma)
+    days = (pd.to_datetime(log["date"].astype(str)) - pd.Timestamp("1970-01-01")).dt.days
+    log["date"] = {"epoch_s": days * 86_400, "epoch_ms": days * 86_400_000,
+                   "excel_serial": days + 25_569}[kind]  # fmt: skip
+    path = tmp_path / "numbers.csv"
+    log.to_csv(path, index=False)
+    assert read_table(path).details["number_date_columns"] == {"date": kind}
+    for name, extra in (("streamed", ()), ("memory", ("--sep", ","))):
+        done = _segmint("features", str(path), "--out", str(tmp_path / f"{name}.csv"), *extra)
+        assert done.returncode == 0, done.stderr.decode()
+    reference = tmp_path / "reference.csv"
+    assert _segmint("features", str(comma), "--sep", ",", "--out", str(reference)).returncode == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "streamed.csv"), pd.read_csv(tmp_path / "memory.csv"), rtol=1e-12
+    )
+    assert (tmp_path / "memory.csv").read_bytes() == reference.read_bytes()
