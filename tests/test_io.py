@@ -256,9 +256,12 @@ def test_iso_fractions_and_offsets(tmp_path: Path) -> None:
                                    T("2021-01-02 01:04:05")]
 
 
-def test_numbers_are_never_dates(tmp_path: Path) -> None:
-    frame = read_table(put(tmp_path, "y.csv", "year,day\n2012,20120101\n2013,20120102\n")).frame
-    assert frame["year"].dtype == np.int64 and frame["day"].dtype == np.int64
+def test_numbers_are_dates_only_with_a_date_name(tmp_path: Path) -> None:
+    # YYYYMMDD numbers are dates when the name says so (``day``), never otherwise
+    text = "year,day,code\n2012,20120101,20120101\n2013,20120102,20120102\n"
+    frame = read_table(put(tmp_path, "y.csv", text)).frame
+    assert frame["year"].dtype == np.int64 and frame["code"].dtype == np.int64
+    assert frame["day"].tolist() == [T(2012, 1, 1), T(2012, 1, 2)]
 
 
 def test_mostly_unparseable_dates_stay_text(tmp_path: Path) -> None:

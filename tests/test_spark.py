@@ -21,6 +21,7 @@ from segmint.featurize import log_features
 from segmint.spark import spark_log_features, spark_session
 from segmint.spark.cluster import fit_spark, label_spark
 from segmint.spark.features import configure
+from tests.log_twins import write_twins
 
 TODAY = dt.date(2024, 1, 1)
 # pyspark 4 warns once that pandas 3 support is young; the agreement tests are the check.
@@ -303,3 +304,12 @@ def test_segmenter_with_the_spark_engine(spark, tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="engine='spark' fits"):
         Segmenter(engine="spark", algorithm="genie").fit(X)
+
+
+def test_aligned_log_with_number_dates_reads_as_locally(spark, tmp_path: Path) -> None:
+    # runs of spaces, a padded header, CRLF and YYYYMMDD dates: Spark splits and types the
+    # lines as read_table does, so the features equal the local ones of the comma twin
+    comma, aligned = write_twins(tmp_path, n_customers=30)
+    remote = spark_log_features(spark, aligned, today=TODAY).result.features
+    local = log_features(comma, today=TODAY).result.features
+    pd.testing.assert_frame_equal(remote, local, check_exact=False, rtol=1e-9)

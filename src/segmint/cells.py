@@ -12,9 +12,13 @@
 * all non-missing values numbers written as money (a currency sign before or after,
   thousands separators, accounting parentheses for negatives: ``$1,234.50``, ``(12.00)``,
   ``1.234,50 €`` where the decimal comma applies) -> ``float64``;
+* all non-missing values percentages (``15%``, ``2.5 %``) -> ``float64`` fractions (0.15);
 * >= 90 % of the non-missing values parse with ONE date format -> ``datetime64[ns]``; the
   rest become NaT and are reported in ``details["unparseable"]``;
-* anything else (Yes/No and True/False too) stays pandas ``str``.
+* anything else (Yes/No and True/False too) stays pandas ``str``;
+* then a numeric column whose name says date or time and whose values are all plausible
+  dates of one kind written as numbers (``YYYYMMDD``, epoch seconds or milliseconds, Excel
+  serial days) becomes ``datetime64[ns]`` (:func:`type_number_date`).
 
 Native values are kept: numbers and datetimes from Excel, JSON and Parquet stay numbers and
 datetimes; booleans become the text ``"True"`` / ``"False"`` as in a CSV file; columns of
@@ -26,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +97,10 @@ _NS = 1_000_000_000
 
 
 
+#: A number written as a percentage: ``15%``, ``-2.5 %``; read as the fraction (0.15).
+PERCENT = r"^[+-]?(?:\d+\.?\d*|\.\d+) ?%$"
+
+
 @dataclass
 class Typed:
     """A typed column and what was learnt typing it."""
@@ -102,6 +111,7 @@ class Typed:
     identifier: bool = False
     decimal_comma: bool = False
     money: str | None = None  # the decimal mark of a column of amounts written as money
+    percent: bool = False  # written as percentages (15%), read as fractions (0.15)
     bad: tuple[int, int, str] | None = None  # count, first position, first value
 
 
@@ -223,6 +233,9 @@ def type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> Typed:
             except pa.ArrowInvalid:  # beyond int64: float64 below
                 pass
         return Typed(pd.Series(floats(column)), "float")
+    percent = type_percent(column, values)
+    if percent is not None:
+        return percent
     for mark in (",", ".") if decimal_comma else (".",):
         if _all(values, money_pattern(mark)) and _any(values, money_evidence(mark)):
             return Typed(pd.Series(_money_floats(column, mark)), "float", money=mark)
@@ -287,3 +300,102 @@ def naive_ns(stamps: pd.Series) -> pd.Series:
     return stamps.astype("datetime64[ns]")
 
 
+
+
+# ----------------------------------------------------------------------------- dates as numbers
+#: Labels of dates written as numbers, with the plausible range of their values; each is
+#: recognised only when the column's name says date or time (see :func:`names_a_date`).
+NUMBER_DATES: tuple[tuple[str, float, float], ...] = (
+    ("YYYYMMDD", 19000101, 21001231),
+    ("epoch_s", 631_152_000, 4_102_444_800),  # 1990-01-01 .. 2100-01-01, seconds
+    ("epoch_ms", 631_152_000_000, 4_102_444_800_000),
+    ("excel_serial", 20_000, 80_000),  # days since 1899-12-30: 1954 .. 2119
+)
+_DATE_WORDS = ("date", "datum", "fecha", "timestamp", "datetime", "zeitpunkt", "horodatage")
+_DATE_TOKENS = frozenset({"time", "day", "ts", "dt", "tag", "jour", "dia", "data", "when"})
+_EXCEL_EPOCH_DAYS = 25_569  # 1970-01-01 as an Excel serial day number
+
+
+def names_a_date(name: str) -> bool:
+    """Whether a column name says date or time: it contains ``date`` (``order_date``,
+    ``InvoiceDate``), ``datum``, ``fecha``, ``timestamp``, or has the word ``time``,
+    ``day``, ``ts``, ``dt`` (``purchase_time``, ``Day``)."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name)).lower()
+    if any(word in spaced for word in _DATE_WORDS):
+        return True
+    return any(token in _DATE_TOKENS for token in re.findall(r"[a-z]+", spaced))
+
+
+def _yyyymmdd_ns(values: np.ndarray) -> np.ndarray:
+    """Nanoseconds since 1970 of whole numbers written YYYYMMDD; ``_NAT`` where invalid."""
+    whole = values.astype(np.int64)
+    y, m, d = (p.astype(np.float64) for p in (whole // 10_000, whole // 100 % 100, whole % 100))
+    zero = np.zeros(len(whole))
+    return _civil_to_ns(y, m, d, [zero, zero, zero, zero], np.zeros(len(whole), np.int64))
+
+
+def number_date_kind(values: np.ndarray) -> str | None:
+    """The label of :data:`NUMBER_DATES` every (non-NaN) value of ``values`` fits, or None.
+
+    ``YYYYMMDD`` needs whole numbers that are valid calendar days; the epochs and Excel
+    serial day numbers need every value inside their range.  Call it only for a column
+    whose name says date (:func:`names_a_date`): numbers alone are no evidence.
+    """
+    present = values[~np.isnan(values)]
+    if present.size == 0:
+        return None
+    low, high = float(present.min()), float(present.max())
+    for label, first, last in NUMBER_DATES:
+        if not first <= low <= high <= last:
+            continue
+        if label != "YYYYMMDD":
+            return label
+        if (present != np.round(present)).any():
+            continue
+        if (_yyyymmdd_ns(present) != _NAT).all():
+            return label
+    return None
+
+
+def number_dates(values: np.ndarray, label: str) -> np.ndarray:
+    """Numbers of the :data:`NUMBER_DATES` kind ``label`` as ``datetime64[ns]`` (NaT for
+    NaN)."""
+    nan = np.isnan(values)
+    v = np.where(nan, 0, values)
+    if label == "YYYYMMDD":
+        ns = _yyyymmdd_ns(v)
+    else:
+        seconds = {"epoch_s": v, "epoch_ms": v / 1000,
+                   "excel_serial": (v - _EXCEL_EPOCH_DAYS) * 86_400}[label]
+        ns = np.round(seconds * 1e6).astype(np.int64) * 1000  # microseconds, as SQL does
+    return np.where(nan, _NAT, ns).view("datetime64[ns]")
+
+
+def type_number_date(name: str, typed: Typed) -> Typed:
+    """A numeric column whose name says date and whose values are all plausible dates of
+    one :data:`NUMBER_DATES` kind, as a datetime column (``date_format`` = the label);
+    any other column unchanged."""
+    if typed.kind not in ("integer", "float") or typed.money or not names_a_date(name):
+        return typed
+    values = typed.series.to_numpy(dtype=np.float64)
+    label = number_date_kind(values)
+    if label is None:
+        return typed
+    return Typed(pd.Series(number_dates(values, label)), "datetime", date_format=label)
+
+
+def type_percent(column: pa.ChunkedArray, values: pa.ChunkedArray) -> Typed | None:
+    """A column whose every non-missing value is a percentage (:data:`PERCENT`) as the
+    fractions they stand for (``15%`` -> 0.15), else None."""
+    if not _all(values, PERCENT):
+        return None
+    digits = pc.replace_substring_regex(column, " ?%$", "")
+    return Typed(pd.Series(floats(digits) / 100), "float", percent=True)
+
+
+#: Why a numeric column named as the time role is not read as dates, and what to do.
+NUMBER_DATE_HINT = (
+    "; it holds numbers, which are read as dates (YYYYMMDD, epoch seconds or milliseconds, "
+    "Excel serial days) only when the column's name says date or time: name it so in a "
+    "header line (e.g. 'date')"
+)

@@ -74,6 +74,14 @@ SparkMasterOpt = Annotated[
     str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
 ]
 SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Excel: read only this sheet.")]
+SepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sep",
+        help="Text tables: the delimiter when detection cannot decide: "
+        "',', ';', '|', '\\t', or ' ' / whitespace (runs of spaces or tabs).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Transactions: features as of this date (YYYY-MM-DD)."),
@@ -246,6 +254,7 @@ def fit(
     ] = InputShape.auto,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     sheet: SheetOpt = None,
+    sep: SepOpt = None,
     as_of: AsOfOpt = None,
     exclude: Annotated[
         list[str] | None,
@@ -336,7 +345,7 @@ def fit(
             return
         if engine != "local":
             raise UsageError(f"--engine must be local or spark, not {engine!r}")
-        source = load_source(data, db=db, query=query, table=table, sheet=sheet)
+        source = load_source(data, db=db, query=query, table=table, sheet=sheet, sep=sep)
         privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
         if workspace is not None:
             from segmint.cli_workspace import fit_into_workspace_command
@@ -409,6 +418,7 @@ def assign(
         ),
     ] = None,
     sheet: SheetOpt = None,
+    sep: SepOpt = None,
     as_of: AsOfOpt = None,
     db: DbOpt = None,
     query: QueryOpt = None,
@@ -436,7 +446,7 @@ def assign(
             rows = assign_spark_file(model_dir, data, out=out, as_of=as_of, master=spark_master)
             err_console.print(f"{rows:,} customers labelled in {out}", markup=False)
             return
-        source = load_source(data, db=db, query=query, table=table, sheet=sheet)
+        source = load_source(data, db=db, query=query, table=table, sheet=sheet, sep=sep)
         with _progress(out is not None, 4) as progress:
             run = assign_file(
                 model_dir, source, out=out, sheet=sheet, as_of=as_of, progress=progress,

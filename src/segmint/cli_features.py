@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from segmint.cli import (
     Debug,
+    SepOpt,
     SheetOpt,
     SparkMasterOpt,
     _check_as_of,
@@ -134,6 +135,7 @@ def features(
         ),
     ] = None,
     sheet: SheetOpt = None,
+    sep: SepOpt = None,
     hash_ids: Annotated[
         bool, typer.Option("--hash-ids", help="Replace customer ids by salted hashes.")
     ] = False,
@@ -201,6 +203,8 @@ def features(
         ids = IdPolicy(hash_ids=hash_ids, salt=salt, keep_pii=keep_pii)
         if engine not in ("local", "spark"):
             raise UsageError(f"--engine must be local or spark, not {engine!r}")
+        if engine == "spark" and sep is not None:
+            raise UsageError("--sep applies to --engine local (Spark reads ',', ';', tab or '|')")
         if engine == "spark":
             from segmint.spark import spark_log_features, spark_session
 
@@ -213,6 +217,7 @@ def features(
                 run = log_features(
                     data, spec=spec, customer_col=id_col, as_of=as_of, families=FAMILIES,
                     sheet=sheet, ids=ids, progress=progress, memory_limit=memory_limit,
+                    sep=sep,
                 )  # fmt: skip
         check_not_empty(run, str(data))  # before anything is written
         written = write_features(run, target, id_map=id_map)

@@ -22,6 +22,7 @@ from segmint.cli import (
     DbTableOpt,
     Debug,
     QueryOpt,
+    SepOpt,
     SheetOpt,
     SparkMasterOpt,
     _check_as_of,
@@ -63,11 +64,16 @@ def _loaded(source: str | LoadedTable, sheet: str | None) -> LoadedTable:
 
 
 def _source(
-    data: str | None, db: str | None, query: str | None, table: str | None, sheet: str | None
+    data: str | None,
+    db: str | None,
+    query: str | None,
+    table: str | None,
+    sheet: str | None,
+    sep: str | None = None,
 ) -> LoadedTable:
     from segmint.database import load_source
 
-    return _loaded(load_source(data, db=db, query=query, table=table, sheet=sheet), sheet)
+    return _loaded(load_source(data, db=db, query=query, table=table, sheet=sheet, sep=sep), sheet)
 
 
 def _print_outcome(outcome: Any, workspace: str) -> None:
@@ -219,6 +225,7 @@ def refresh(
     workspace: WorkspaceOpt = "segmint-workspace",
     as_of: AsOfOpt = None,
     sheet: SheetOpt = None,
+    sep: SepOpt = None,
     db: DbOpt = None,
     query: QueryOpt = None,
     table: DbTableOpt = None,
@@ -247,7 +254,7 @@ def refresh(
                 workspace, data, as_of=as_of, master=spark_master
             )
         else:
-            loaded = _source(data, db, query, table, sheet)
+            loaded = _source(data, db, query, table, sheet, sep)
         with _progress(not as_json, 4) as progress:
             outcome = refresh_workspace(
                 workspace, loaded, as_of=as_of, progress=progress, salt=salt, table=features

@@ -305,6 +305,7 @@ def load_source(
     query: str | None = None,
     table: str | None = None,
     sheet: str | None = None,
+    sep: str | None = None,
 ) -> str | LoadedTable:
     """What the command line's DATA / ``--db`` options name: a file path, or a table read now.
 
@@ -319,9 +320,13 @@ def load_source(
             raise UsageError("--query and --table read from a database: give --db URL too")
         if data is None:
             raise UsageError("give a DATA file, or --db URL with --query SQL or --table NAME")
+        if sep is not None or data == "-":  # standard input, or a delimiter given: read now
+            from segmint.io import read_table
+
+            return read_table(data, sheet=sheet, sep=sep)
         return data
     if data is not None:
         raise UsageError(f"give either a DATA file ({data}) or --db, not both")
-    if sheet is not None:
-        raise UsageError("--sheet applies to Excel files, not to --db")
+    if sheet is not None or sep is not None:
+        raise UsageError("--sheet and --sep apply to files, not to --db")
     return read_database(db, query=query, table=table)

@@ -141,6 +141,7 @@ def log_features(
     memory_limit: str | None = None,
     today: dt.date | None = None,
     scan: ScanSource | None = None,
+    sep: str | None = None,
 ) -> LogFeatures:
     """Compute the customer features of a transaction-log file.
 
@@ -170,18 +171,21 @@ def log_features(
         The run's date (future dates); default today.
     scan : ScanSource, optional
         :func:`segmint.scan.read_sample` of ``data``, when the caller has already read it.
+    sep : str, optional
+        The delimiter of a text log (see :func:`segmint.io.read_table`); the log is then
+        read into memory.  ``data`` ``"-"`` reads standard input.
     """
     spec = spec or FeatureSpec()
     ids = ids or IdPolicy()
     path = Path(data)
-    streamed = can_stream(path) and sheet is None
+    streamed = can_stream(path) and sheet is None and sep is None
     if streamed:
         if progress is not None:
             progress("reading a sample", None)
         source_scan = scan or read_sample(path)
         frame, source = source_scan.sample.frame, str(path)
     else:
-        loaded = read_table(path, sheet=sheet)
+        loaded = read_table(path, sheet=sheet, sep=sep)
         frame, source = loaded.frame, loaded.source
     roles = roles_for(frame, spec, source=source, customer_col=customer_col)
     pii = detect_pii(frame, skip=(roles.customer,) if roles.customer else ())

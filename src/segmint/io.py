@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 import zlib
 from collections import Counter
@@ -31,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from segmint.blanks import SAMPLE, WHITESPACE, blank_rows, blank_width, separator
 from segmint.cells import (
     DATE_SHAPES,
     NA_VALUES,
@@ -39,6 +41,7 @@ from segmint.cells import (
     cell_text,
     floats,
     naive_ns,
+    type_number_date,
     type_objects,
     type_strings,
 )
@@ -74,7 +77,6 @@ GZIP_MAGIC = b"\x1f\x8b"
 _WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
             ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DELIMITERS = (",", ";", "\t", "|")
-_SAMPLE = 65_536  # characters sniffed for the dialect and header
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ class LoadedTable:
         JSON-serialisable facts: ``rows_read``, ``column_types`` (column -> ``"integer"``,
         ``"float"``, ``"datetime"``, ``"text"`` or ``"empty"``), ``date_formats``,
         ``identifier_columns`` (kept as text for leading zeros), ``decimal_comma_columns``,
-        ``money_columns`` (column -> decimal mark of amounts written as money)
+        ``money_columns`` (column -> decimal mark of amounts written as money),
+        ``number_date_columns`` (column -> kind of dates written as numbers), ``percent_columns``
         and ``unparseable`` (column -> ``{"count", "first_line", "first_value"}``; the line
         is the 1-based file line, header = line 1, for text files and the 1-based data row
         otherwise).  Text files add ``encoding``, ``delimiter``, ``quotechar``, ``header``
@@ -170,7 +173,9 @@ def read_start(path: Path, size: int) -> tuple[bytes, int]:
     return bytes(out), fed
 
 
-def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> LoadedTable:
+def read_table(
+    path: str | os.PathLike[str], *, sheet: str | None = None, sep: str | None = None
+) -> LoadedTable:
     """Read a CSV/TSV, Parquet, JSON or Excel file into a typed DataFrame.
 
     Parameters
@@ -181,6 +186,10 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
     sheet : str, optional
         Excel only: read just this sheet.  By default all sheets are read and stacked, and
         rows of a later sheet already present in an earlier one are dropped.
+    sep : str, optional
+        Text tables only: the delimiter, when detection cannot decide.  ``","``, ``";"``,
+        ``"|"``, a tab (``"\\t"`` or ``"tab"``), or ``" "`` / ``"whitespace"`` for columns
+        separated by runs of spaces or tabs (aligned or fixed-width tables).
 
     Returns
     -------
@@ -198,14 +207,18 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
     """
     source = os.fspath(path)
     target = Path(source)
-    if target.is_dir():
+    delimiter = None if sep is None else separator(sep)
+    if source == "-":  # standard input: the format is found from the content
+        source, target, data = "<stdin>", Path(""), sys.stdin.buffer.read()
+    elif target.is_dir():
         raise UsageError(f"{source}: is a directory, not a data file")
-    if not target.exists():
+    elif not target.exists():
         raise UsageError(f"{source}: no such file")
-    try:
-        data = target.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"{source}: cannot read the file ({exc.strerror})") from exc
+    else:
+        try:
+            data = target.read_bytes()
+        except OSError as exc:
+            raise InputFileError(f"{source}: cannot read the file ({exc.strerror})") from exc
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
@@ -220,6 +233,8 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
         fmt = "json" if fmt == "csv" and head[:1] in (b"[", b"{") else fmt
     if sheet is not None and fmt != "excel":
         raise UsageError(f"{source}: --sheet applies only to Excel workbooks, this is {fmt}")
+    if delimiter is not None and fmt not in ("csv", "tsv"):
+        raise UsageError(f"{source}: --sep applies only to text tables, this is {fmt}")
     try:
         if fmt == "excel":
             return _read_excel(source, data, sheet)
@@ -227,7 +242,7 @@ def read_table(path: str | os.PathLike[str], *, sheet: str | None = None) -> Loa
             return _read_parquet(source, data)
         if fmt == "json":
             return _read_json(source, data)
-        return _read_delimited(source, data, fmt)
+        return _read_delimited(source, data, fmt, delimiter)
     except (SegmintError, MemoryError):
         raise
     except Exception as exc:  # a safety net: no library traceback reaches the user
@@ -296,6 +311,15 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 # ----------------------------------------------------------------------------- text files
 
 
+def blank_separated(text: str) -> bool:
+    """Whether ``text`` is read as columns separated by runs of spaces or tabs: no single
+    delimiter splits its lines alike into several fields, and runs of blanks do."""
+    delimiter, quote = _sniff_dialect(text, False)
+    sample = _sample_rows(text, delimiter, quote)
+    one = len({len(r) for r in sample}) != 1 or (bool(sample) and len(sample[0]) == 1)
+    return one and bool(blank_width(text))
+
+
 def _one_line(exc: BaseException) -> str:
     """The message of ``exc`` squeezed onto one short line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
@@ -321,7 +345,7 @@ def _decode(source: str, data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     encoding = "utf-8-sig" if bom and encoding == "utf-8" else encoding
-    if len(_CONTROL.findall(text[:_SAMPLE])) > max(2, len(text[:_SAMPLE]) // 100):
+    if len(_CONTROL.findall(text[:SAMPLE])) > max(2, len(text[:SAMPLE]) // 100):
         raise binary
     if not text.strip():
         raise InputFileError(f"{source}: the file is empty")
@@ -343,13 +367,13 @@ def _sample_rows(text: str, delimiter: str, quote: str) -> list[list[str]]:
     """Up to 200 rows from the start of ``text``; a row possibly cut by the sample is dropped."""
     rows: list[list[str]] = []
     try:
-        for _, row in _rows(text[:_SAMPLE], delimiter, quote):
+        for _, row in _rows(text[:SAMPLE], delimiter, quote):
             rows.append(row)
             if len(rows) == 200:
                 return rows
     except csv.Error:
         return rows
-    return rows[:-1] if len(text) > _SAMPLE and len(rows) > 1 else rows
+    return rows[:-1] if len(text) > SAMPLE and len(rows) > 1 else rows
 
 
 def _sniff_dialect(text: str, prefer_tab: bool) -> tuple[str, str]:
@@ -358,7 +382,7 @@ def _sniff_dialect(text: str, prefer_tab: bool) -> tuple[str, str]:
     default = "\t" if prefer_tab else ","
     best: tuple[Any, ...] = ()
     choice = (default, '"')
-    quotes = ['"'] if '"' in text[:_SAMPLE] or "'" not in text[:_SAMPLE] else ['"', "'"]
+    quotes = ['"'] if '"' in text[:SAMPLE] or "'" not in text[:SAMPLE] else ['"', "'"]
     for quote in quotes:
         for delimiter in _DELIMITERS:
             counts = [len(r) for r in _sample_rows(text, delimiter, quote)]
@@ -381,13 +405,30 @@ def _cell_kind(value: str) -> str:
 
 
 def _has_header(rows: list[list[str]]) -> bool:
-    """The first row is a header unless all its cells are numbers, dates or blank.
+    """The first row is a header unless all its cells are numbers, dates or blank, or it is
+    typed like the rest: each cell of the kind of its column, at least one column numbers
+    or dates, and its text cells codes with a digit (``C001``), not names.
 
-    So ``Country,2010,2011`` is a header; a header-less file whose first row has any text
-    loses that row to the column names, which shows, while the opposite mistake (a header
-    of years read as data) would silently mix the names into the values.
+    So ``Country,2010,2011`` is a header; a header-less file whose first row has a text
+    cell without a digit loses that row to the column names, which shows, while the
+    opposite mistake (a header of years read as data) would silently mix the names into
+    the values.
     """
-    return not all(_cell_kind(v) != "text" for v in rows[0])
+    first = [_cell_kind(v) for v in rows[0]]
+    if all(kind != "text" for kind in first):
+        return False
+    if len(rows) < 2 or any(k == "text" and not re.search(r"\d", v)
+                            for k, v in zip(first, rows[0], strict=True)):
+        return True
+    typed = False
+    for j, kind in enumerate(first):
+        kinds = Counter(_cell_kind(r[j]) for r in rows[1:] if j < len(r))
+        kinds.pop("na", None)
+        dominant = kinds.most_common(1)[0][0] if kinds else "na"
+        typed |= dominant in ("num", "date")
+        if kind not in (dominant, "na"):
+            return True
+    return not typed
 
 
 def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
@@ -403,7 +444,8 @@ def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
     return names
 
 
-def _read_delimited(source: str, data: bytes, fmt: str) -> LoadedTable:
+def _read_delimited(source: str, data: bytes, fmt: str,
+                    delimiter: str | None = None) -> LoadedTable:
     """Read CSV/TSV text with pyarrow, every column as strings, then type the columns."""
     text, encoding = _decode(source, data)
     head = text.lstrip()[:1024].lower()
@@ -416,8 +458,17 @@ def _read_delimited(source: str, data: bytes, fmt: str) -> LoadedTable:
     hint = re.match(r"sep=([,;\t|])\r?\n", text)  # Excel's "sep=;" first line
     if hint:
         text, offset = text[hint.end():], offset + 1
-    delimiter, quote = (hint.group(1), '"') if hint else _sniff_dialect(text, fmt == "tsv")
+    if delimiter is None and hint:
+        delimiter = hint.group(1)
+    quote = '"'
+    if delimiter is None:
+        delimiter, quote = _sniff_dialect(text, fmt == "tsv")
+        delimiter = WHITESPACE if blank_separated(text) else delimiter
+    if delimiter == WHITESPACE:
+        return _read_blank_separated(source, text, fmt, encoding, offset)
     sample = _sample_rows(text, delimiter, quote)
+    if sample and len(sample[0]) == 1:
+        _refuse_one_column(source, text, delimiter)
     header = _has_header(sample) if sample else True
     keep_bytes = encoding.startswith("utf-8") and not offset
     payload = data.removeprefix(codecs.BOM_UTF8) if keep_bytes else text.encode("utf-8")
@@ -466,7 +517,63 @@ def _read_delimited(source: str, data: bytes, fmt: str) -> LoadedTable:
     loaded = _finish(source, fmt, dict(zip(names, columns, strict=True)), line_of, details,
                      decimal_comma=delimiter != ",")
     loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
+    return _note_header(loaded)
+
+
+def _note_header(loaded: LoadedTable) -> LoadedTable:
+    """Warn, in ``details["warnings"]``, that a file was read without a header."""
+    if not loaded.details["header"]:
+        names = list(loaded.frame.columns)
+        loaded.details.setdefault("warnings", []).append(
+            f"{loaded.source}: no header row (the first row is typed like the others); the "
+            f"columns are named {names[0]}..{names[-1]}: name the id with --id column_1 and "
+            "the other roles with --spec, or add a header line")
     return loaded
+
+
+def _refuse_one_column(source: str, text: str, delimiter: str) -> None:
+    """Refuse a text read as one column whose lines hold several blank-separated words:
+    the delimiter was not found, and the column would be read as one text field."""
+    rows = list(blank_rows(text[:SAMPLE]))[:200]
+    if not rows or len(rows[0][1]) < 2 or sum(len(r) > 1 for _, r in rows) < 0.9 * len(rows):
+        return
+    first = text.splitlines()[0].strip("\r")
+    first = first if len(first) <= 120 else first[:117] + "..."
+    shown = {"\t": "tab"}.get(delimiter, delimiter)
+    raise InputFileError(
+        f"{source}: read as 1 column (delimiter {shown!r}; the lines do not split alike on "
+        f"',', ';', tab, '|' or runs of spaces); first line: {first!r}; give the delimiter "
+        "with --sep (--sep ' ', --sep '\\t', --sep ';'), and for a purchase log "
+        "--input transactions --id COLUMN --spec SPEC")
+
+
+def _read_blank_separated(source: str, text: str, fmt: str, encoding: str,
+                          offset: int) -> LoadedTable:
+    """Read a table whose columns are separated by runs of spaces or tabs (blanks around
+    cells are dropped; a cell cannot hold a blank, and quotes are kept as written)."""
+    rows = list(blank_rows(text))
+    width = len(rows[0][1])
+    for line, row in rows:
+        if len(row) != width:
+            raise InputFileError(
+                f"{source}: line {line + offset} has {len(row)} fields, expected {width} "
+                f"(columns separated by runs of spaces or tabs); first line: "
+                f"{' '.join(rows[0][1])[:120]!r}; if a delimiter other than blanks is used, "
+                "give it with --sep")
+    header = _has_header([r for _, r in rows[:200]])
+    names = _clean_names(source, rows[0][1]) if header else [
+        f"column_{j}" for j in range(1, width + 1)]
+    body = rows[1:] if header else rows
+    if not body:
+        raise InputFileError(f"{source}: no data rows (only a header)")
+    columns = {name: pa.chunked_array([pa.array([r[j] for _, r in body], pa.string())])
+               for j, name in enumerate(names)}
+    details: dict[str, Any] = {"encoding": encoding, "delimiter": WHITESPACE,
+                               "quotechar": "", "header": header, "rows_read": len(body)}
+    loaded = _finish(source, fmt, columns, lambda p: body[p][0] + offset, details,
+                     decimal_comma=True)
+    loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
+    return _note_header(loaded)
 
 
 def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
@@ -476,10 +583,15 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
     out: dict[str, pd.Series] = {}
     facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
                              "decimal_comma_columns": [], "money_columns": {},
+                             "number_date_columns": {}, "percent_columns": [],
                              "unparseable": {}}
     for name, column in columns.items():
         typed = column if isinstance(column, Typed) else type_strings(
             column, decimal_comma=decimal_comma)
+        number_date = type_number_date(name, typed)
+        if number_date is not typed:
+            facts["number_date_columns"][name] = number_date.date_format
+            typed = number_date
         out[name] = typed.series.reset_index(drop=True)
         facts["column_types"][name] = typed.kind
         if typed.date_format:
@@ -490,6 +602,8 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
             facts["decimal_comma_columns"].append(name)
         if typed.money is not None:
             facts["money_columns"][name] = typed.money
+        if typed.percent:
+            facts["percent_columns"].append(name)
         if typed.bad:
             count, position, value = typed.bad
             facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),

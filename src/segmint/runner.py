@@ -148,6 +148,8 @@ def fit_file(
     t0 = time.perf_counter()
     summary = dict(result.summary)
     summary["load"] = {"format": loaded.format, **loaded.details}
+    if loaded.details.get("warnings"):  # how the file was read (no header row, ...)
+        summary["warnings"] = [*loaded.details["warnings"], *summary.get("warnings", [])]
     summary["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     if fit_input is not None:
         summary["personal_data"] = [p.to_dict() for p in fit_input.pii]

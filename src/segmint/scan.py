@@ -41,13 +41,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmint.cells import DATE_SHAPES, money_evidence
+from segmint.cells import DATE_SHAPES, NUMBER_DATE_HINT, money_evidence
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
 from segmint.features.spec import FAMILIES, FeatureSpec
 from segmint.io import (
     LoadedTable,
+    blank_separated,
     format_suffix,
     is_gzip,
     open_bytes,
@@ -249,8 +250,11 @@ def can_stream(path: str | os.PathLike[str]) -> bool:
     if fmt == "parquet":
         return not compressed  # a compressed Parquet file is read into memory
     with open_bytes(target, compressed) as handle:
-        head = handle.read(2)
-    return head not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        head = handle.read(1 << 16)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return False
+    # columns separated by runs of blanks are beyond DuckDB's CSV reader: read into memory
+    return not blank_separated(head.decode("utf-8", errors="replace").lstrip("\ufeff\r\n"))
 
 
 def _text_sample(path: Path, size: int) -> tuple[bytes, bool, int]:
@@ -411,6 +415,8 @@ def _rule(loaded: LoadedTable, name: str) -> Rule:
     if kind in ("integer", "float"):
         if name in loaded.details.get("decimal_comma_columns", []):
             return Rule("decimal_comma")
+        if name in loaded.details.get("percent_columns", []):
+            return Rule("percent")
         mark = loaded.details.get("money_columns", {}).get(name)
         if mark is not None:
             return Rule("money" if mark == "." else "money_comma")
@@ -623,7 +629,11 @@ def _check_roles(source: ScanSource, spec: FeatureSpec) -> None:
     """The roles must have the types the in-memory path requires (DataError otherwise)."""
     assert spec.time is not None
     if source.rules[spec.time].kind != "datetime" and source.is_text(spec.time):
-        raise DataError(f"{source.path}: column {spec.time!r} is not a date/time column")
+        numeric = source.rules[spec.time].kind in ("int", "float")
+        raise DataError(
+            f"{source.path}: column {spec.time!r} is not a date/time column"
+            + (NUMBER_DATE_HINT if numeric else "")
+        )
     for role in _NUMBER_ROLES:
         col = getattr(spec, role)
         if col is not None and source.rules[col].kind == "text" and source.is_text(col):

@@ -19,6 +19,7 @@ from segmint.cells import (
     LEADING_ZERO,
     NA_VALUES,
     NUMBER,
+    PERCENT,
     money_digits,
     money_pattern,
 )
@@ -37,7 +38,8 @@ _NA_LONGEST = max(len(v.encode()) for v in NA_VALUES)
 class Rule:
     """How one column's raw values become the canonical value."""
 
-    kind: str  # text, int, float (ids/codes); number, decimal_comma, money, money_comma;
+    kind: str  # text, int, float (ids/codes); number, decimal_comma, money, money_comma,
+    # percent;
     # datetime; native
     date_label: str | None = None
     zoned: bool = False  # ISO dates with a UTC offset in the sample
@@ -162,6 +164,11 @@ def number_parser(rule: Rule) -> Callable[[str], str]:
     """SQL reading a DOUBLE from text, with the column's decimal mark."""
     if rule.kind in MONEY_MARKS:
         return lambda t: money_value(t, MONEY_MARKS[rule.kind])
+    if rule.kind == "percent":  # 15% -> 0.15, as segmint.cells.type_percent reads it
+        return lambda t: (
+            f"CASE WHEN regexp_full_match({t}, {literal(PERCENT)}) "
+            f"THEN TRY_CAST(regexp_replace({t}, ' ?%$', '') AS DOUBLE) / 100 END"
+        )
     if rule.kind == "decimal_comma":
 
         def parse(t: str) -> str:
@@ -203,8 +210,21 @@ def quote_name(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: SQL of each date written as a number, from its text ``{x}``; microseconds as io rounds.
+NUMBER_DATE_SQL = {
+    "YYYYMMDD": "try_strptime({x}, '%Y%m%d')",
+    "epoch_s": "make_timestamp(CAST(round(TRY_CAST({x} AS DOUBLE) * 1e6) AS BIGINT))",
+    "epoch_ms": "make_timestamp(CAST(round(TRY_CAST({x} AS DOUBLE) * 1e3) AS BIGINT))",
+    "excel_serial": (
+        "make_timestamp(CAST(round((TRY_CAST({x} AS DOUBLE) - 25569) * 86400e6) AS BIGINT))"
+    ),
+}
+
+
 def date_parser(x: str, label: str, *, zoned: bool = False) -> str:
     """SQL turning text ``x`` into a TIMESTAMP with io's date format ``label``."""
+    if label in NUMBER_DATE_SQL:  # dates written as numbers (segmint.cells.NUMBER_DATES)
+        return NUMBER_DATE_SQL[label].format(x=x)
     if label in ("YYYY-MM-DD", "YYYY/MM/DD"):
         value = x if label == "YYYY-MM-DD" else f"replace({x}, '/', '-')"
         if zoned:  # offsets are converted to UTC, as read_table does

@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from segmint.cells import NUMBER_DATE_HINT
 from segmint.errors import DataError, UsageError
 from segmint.features.clean import REASON_TEXT, STATES, CleaningSQL, line_stat_columns, literal
 from segmint.features.families import INTEGER_FEATURES, RFM_FEATURES, Families
@@ -562,7 +563,11 @@ def check_frame(frame: pd.DataFrame, spec: FeatureSpec, *, source: str = "data")
         if col not in frame.columns:
             raise DataError(f"{source}: column {col!r} not found")
     if not pd.api.types.is_datetime64_any_dtype(frame[spec.time]):
-        raise DataError(f"{source}: column {spec.time!r} is not a date/time column")
+        numeric = pd.api.types.is_numeric_dtype(frame[spec.time])
+        raise DataError(
+            f"{source}: column {spec.time!r} is not a date/time column"
+            + (NUMBER_DATE_HINT if numeric else "")
+        )
     for role in ("amount", "quantity", "price", "discount"):
         col = getattr(spec, role)
         if col is not None and not (

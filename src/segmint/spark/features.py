@@ -20,7 +20,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from segmint.cells import NA_VALUES, money_digits, money_pattern
+from segmint.blanks import WHITESPACE
+from segmint.cells import NA_VALUES, PERCENT, money_digits, money_pattern
 from segmint.errors import DataError, UsageError
 from segmint.features.engine import TransactionFeatures, compute_features
 from segmint.features.pii import classify_column, detect_pii
@@ -77,6 +78,11 @@ def _text_id(x: str, kind: str) -> str:
 
 
 def _number(x: str, kind: str) -> str:
+    if kind == "percent":  # as segmint.cells.type_percent reads it
+        return (
+            f"CASE WHEN {x} RLIKE {_lit(PERCENT)} "
+            f"THEN try_cast(regexp_replace({x}, ' ?%$', '') AS DOUBLE) / 100 END"
+        )
     if kind == "decimal_comma":
         return f"CAST(replace(replace({x}, '.', ''), ',', '.') AS DOUBLE)"
     if kind in MONEY_MARKS:  # as segmint.scan_sql.money_value reads it
@@ -92,7 +98,20 @@ def _number(x: str, kind: str) -> str:
     return f"CAST({x} AS DOUBLE)"
 
 
+#: Spark SQL of each date written as a number (segmint.cells.NUMBER_DATES), from ``{x}``.
+_NUMBER_DATES = {
+    "YYYYMMDD": "try_to_timestamp({x}, 'yyyyMMdd')",
+    "epoch_s": "timestamp_micros(CAST(round(try_cast({x} AS DOUBLE) * 1e6) AS BIGINT))",
+    "epoch_ms": "timestamp_micros(CAST(round(try_cast({x} AS DOUBLE) * 1e3) AS BIGINT))",
+    "excel_serial": (
+        "timestamp_micros(CAST(round((try_cast({x} AS DOUBLE) - 25569) * 86400e6) AS BIGINT))"
+    ),
+}
+
+
 def _time(x: str, label: str | None) -> str:
+    if label in _NUMBER_DATES:
+        return _NUMBER_DATES[label].format(x=x)
     if label in (None, "YYYY-MM-DD", "YYYY/MM/DD"):
         value = x if label != "YYYY/MM/DD" else f"replace({x}, '/', '-')"
         return f"CAST({value} AS TIMESTAMP)"
@@ -100,11 +119,31 @@ def _time(x: str, label: str | None) -> str:
     return f"coalesce({tries})"
 
 
+def _blank_separated(spark: Any, source: ScanSource) -> Any:
+    """The file of columns separated by runs of spaces or tabs, split as ``read_table``
+    splits it (blanks around a line dropped, blank lines skipped, header dropped)."""
+    from pyspark.sql import functions as F
+
+    if source.skip:
+        raise UsageError(f"{source.path}: --engine spark cannot skip lines before the header")
+    lines = spark.read.text(str(source.path))
+    line = F.regexp_replace(F.col("value"), "^[ \\t\\r]+|[ \\t\\r]+$", "")
+    lines = lines.select(line.alias("line"), F.monotonically_increasing_id().alias("n"))
+    if source.header:  # the file's first line is row 0 of the first partition
+        lines = lines.where("n > 0")
+    parts = F.split(F.col("line"), "[ \\t]+")
+    return lines.where("line <> ''").select(
+        *[parts[i].alias(name) for i, name in enumerate(source.raw_names)]
+    )
+
+
 def source_view(spark: Any, source: ScanSource, spec: FeatureSpec) -> None:
     """Create the temp view ``src`` of the file in ``source`` (canonical columns, row hash)."""
     path = str(source.path)
     if source.fmt == "parquet":
         raw = spark.read.parquet(path)
+    elif source.delimiter == WHITESPACE:
+        raw = _blank_separated(spark, source)
     else:
         if source.skip:
             raise UsageError(f"{path}: --engine spark cannot skip lines before the header")
