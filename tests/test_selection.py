@@ -204,3 +204,23 @@ def test_stability_floor_is_not_moved_by_the_data() -> None:
     assert STABILITY_FLOOR == 0.6
     assert selection.k == 1 and not selection.structure
     assert any("no k up to the gap's k = 2 is stable" in r for r in selection.reasons)
+
+
+def test_structure_sentence_says_how_strong_in_plain_words() -> None:
+    from segmint.selection import structure_sentence
+
+    assert structure_sentence(1, False, None, None) == (
+        "No distinct segments: the customers form one continuum."
+    )
+    assert structure_sentence(5, True, 0.55, 0.9) == (
+        "Strong structure: 5 well-separated, stable segments."
+    )
+    assert structure_sentence(4, False, 0.3, 0.9).startswith(
+        "Weak structure: the customers form a continuum; the 4 groups below"
+    )
+    # A final check that says unstable is never presented as reliable segments.
+    assert structure_sentence(5, True, 0.55, 0.45).startswith("No reliable segments: the 5 groups")
+    assert structure_sentence(3, True, 0.3, 0.7) == (
+        "Moderate structure: 3 distinct segments that overlap (silhouette 0.30), only "
+        "moderately stable (bootstrap ARI 0.70)."
+    )
