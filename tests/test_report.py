@@ -67,6 +67,14 @@ def test_full_report_has_every_section_and_chart(shop: dict[str, Any]) -> None:
     assert page.count('class="caption"') == len(charts)
     assert page.count('class="card"') == result.model.k
     assert "churned = 1 rate" in page and "Feature catalogue" in page
+    # the overview opens with the plain sentence on how strong the structure is
+    overview = page[page.index('<section id="overview">') :]
+    first = re.search(r'<p class="headline">([^<]+)</p>', overview)
+    assert first is not None and overview.index(first.group(0)) < overview.index('class="kpis"')
+    assert first.group(1) == summary["headline"].replace("'", "&#x27;")
+    assert summary["headline"].split(":")[0] in {
+        "Strong structure", "Moderate structure", "Weak structure", "No reliable segments",
+    }  # fmt: skip
     for p in result.profiles:
         assert p.name in page and p.action in page
 

@@ -183,3 +183,44 @@ def test_same_seed_same_choice() -> None:
     X, _ = make_blobs(n_samples=400, centers=4, random_state=5)
     a, b = choose_k(X, random_state=3), choose_k(X, random_state=3)
     assert a.to_dict() == b.to_dict()
+
+
+@pytest.mark.parametrize("d", [4, 8])
+def test_uniform_noise_gives_one_segment_over_seeds(d: int) -> None:
+    # Uniform noise is unstable at every k; the stability bar must not follow it down.
+    ks = [
+        choose_k(np.random.default_rng(seed).uniform(size=(600, d)), random_state=seed).k
+        for seed in range(100, 110)
+    ]
+    assert ks.count(1) >= 9, ks
+
+
+def test_stability_floor_is_not_moved_by_the_data() -> None:
+    from segmint.selection import STABILITY_FLOOR
+
+    # Here the gap's k = 2 has a bootstrap ARI near 0.3; the bar used to drop to 0.28.
+    X = np.random.default_rng(7).uniform(size=(3000, 4))
+    selection = choose_k(X, random_state=7)
+    assert STABILITY_FLOOR == 0.6
+    assert selection.k == 1 and not selection.structure
+    assert any("no k up to the gap's k = 2 is stable" in r for r in selection.reasons)
+
+
+def test_structure_sentence_says_how_strong_in_plain_words() -> None:
+    from segmint.selection import structure_sentence
+
+    assert structure_sentence(1, False, None, None) == (
+        "No distinct segments: the customers form one continuum."
+    )
+    assert structure_sentence(5, True, 0.55, 0.9) == (
+        "Strong structure: 5 well-separated, stable segments."
+    )
+    assert structure_sentence(4, False, 0.3, 0.9).startswith(
+        "Weak structure: the customers form a continuum; the 4 groups below"
+    )
+    # A final check that says unstable is never presented as reliable segments.
+    assert structure_sentence(5, True, 0.55, 0.45).startswith("No reliable segments: the 5 groups")
+    assert structure_sentence(3, True, 0.3, 0.7) == (
+        "Moderate structure: 3 distinct segments that overlap (silhouette 0.30), only "
+        "moderately stable (bootstrap ARI 0.70)."
+    )

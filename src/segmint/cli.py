@@ -200,6 +200,8 @@ def _choice_lines(summary: dict[str, Any]) -> list[str]:
     """How k and the family were chosen, stability and warnings, one line each."""
     selection = summary.get("selection") or {}
     lines = [f"k: {reason}" for reason in selection.get("reasons", [])]
+    if summary.get("headline"):
+        lines.insert(0, summary["headline"])
     if summary.get("message"):
         if summary["k"] == 1 and selection.get("continuum_k"):
             lines.insert(

@@ -44,6 +44,7 @@ from segmint.model import KSpec, fit_segmentation
 from segmint.outcome import customer_outcome, outcome_overlay
 from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
+from segmint.selection import structure_sentence
 
 SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
@@ -702,6 +703,7 @@ def segment(
         "model_fingerprint": model.fingerprint(),
         "random_state": random_state,
     }
+    summary["headline"] = _headline(summary)
     if outcome is not None:
         known = (
             customers[outcome]
@@ -716,4 +718,17 @@ def segment(
         profiles=profiles,
         features=customers,
         summary=summary,
+    )
+
+
+def _headline(summary: dict[str, Any]) -> str:
+    """The plain sentence on how strong the structure is, from the summary's figures."""
+    selection = summary.get("selection") or {}
+    score: dict[str, Any] = next(
+        (s for s in selection.get("scores", []) if s.get("k") == summary["k"]), {}
+    )
+    stability = summary.get("stability")
+    ari = stability.get("bootstrap_ari") if isinstance(stability, dict) else None
+    return structure_sentence(
+        summary["k"], bool(summary.get("structure", True)), score.get("silhouette"), ari
     )

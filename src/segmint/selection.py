@@ -33,7 +33,11 @@ The rule (``k="auto"``):
    2 to that k, the largest stable one is taken — stability being the mean bootstrap ARI
    of k-means (:data:`STABILITY_ROUNDS` resamples), stable meaning at least
    :data:`~segmint.stability.STABLE_ARI`, or within :data:`STABILITY_TOLERANCE` of the
-   most stable k when none reaches it. When the gap keeps rising to the end of the range
+   most stable k when none reaches it, but never below :data:`STABILITY_FLOOR` (0.6, the
+   bootstrap agreement under which Hennig (2007) reads a cluster as no stable pattern):
+   when no k from 2 to the gap's k reaches the floor there are no distinct segments
+   (uniform noise is unstable at every k, and the bar must not follow it down).
+   When the gap keeps rising to the end of the range
    (no k satisfies the rule: typical of many customers forming a continuum, where the
    standard errors are tiny), the gap cannot say how many, and the stable k with the
    best silhouette is taken. The gap alone keeps splitting tight groups whose
@@ -93,6 +97,7 @@ GAP_REFERENCES = 20
 BIC_SAMPLE = 1_000
 DIP_ALPHA = 0.05
 STABILITY_TOLERANCE = 0.05
+STABILITY_FLOOR = 0.6
 STRONG_SILHOUETTE = 0.71
 STABILITY_ROUNDS = 10
 DEFAULT_RANGE = (1, 10)
@@ -188,7 +193,8 @@ RULE = (
     f"or by a silhouette >= {CLEAR_STRUCTURE} with bootstrap stability >= {STABLE_ARI}; "
     "then the gap's 1-standard-error k, or the largest smaller k that is stable (bootstrap ARI "
     f">= {STABLE_ARI}, or within {STABILITY_TOLERANCE} of the most stable k when none reaches "
-    f"it) (a silhouette >= {STRONG_SILHOUETTE} "
+    f"it, never below {STABILITY_FLOOR}; none at or above it: no distinct segments) "
+    f"(a silhouette >= {STRONG_SILHOUETTE} "
     f"decides among them; a larger k with a silhouette >= {CLEAR_STRUCTURE} and a gap higher by "
     f"more than one standard error replaces it); otherwise k = 1 ({NO_STRUCTURE})"
 )
@@ -589,8 +595,11 @@ def _choose_k(
     reasons: list[str] = []
     upto = [k for k in struct_ks if k <= k_gap]
     most = max(stability[k] for k in upto)
-    bar = min(STABLE_ARI, most - STABILITY_TOLERANCE)
-    k_struct = max(k for k in upto if stability[k] >= bar)
+    # The tolerance lets a nearly-as-stable larger k through, but never below the floor:
+    # otherwise noise, where every k is unstable, moves the bar down to its own level.
+    bar = max(STABILITY_FLOOR, min(STABLE_ARI, most - STABILITY_TOLERANCE))
+    floored = most < STABILITY_FLOOR
+    k_struct = max((k for k in upto if stability[k] >= bar), default=max(upto))
     rising = len(struct_ks) > 2 and not any(
         gap[a] >= gap[b] - gap_se[b] for a, b in itertools.pairwise(struct_ks)
     )
@@ -603,6 +612,11 @@ def _choose_k(
                 f"range), so it cannot say how many; of the stable ks (bootstrap ARI >= "
                 f"{bar:.2f}), k = {k_struct} has the best silhouette ({stable[k_struct]:.2f})"
             )
+    elif floored:
+        step = (
+            f"no k up to the gap's k = {k_gap} is stable: the best bootstrap ARI is {most:.2f} < "
+            f"{STABILITY_FLOOR} (Hennig's floor for a stable pattern)"
+        )
     elif k_struct == k_gap:
         step = f"k = {k_gap} is stable (bootstrap ARI {stability[k_gap]:.2f} >= {bar:.2f})"
     else:
@@ -637,7 +651,7 @@ def _choose_k(
     separated = (
         sil.get(k_struct, -1.0) >= CLEAR_STRUCTURE and stability.get(k_struct, 0.0) >= STABLE_ARI
     )
-    structure = not gap_null and (dip["p_value"] < DIP_ALPHA or separated)
+    structure = not gap_null and not floored and (dip["p_value"] < DIP_ALPHA or separated)
     suggestion = continuum_k(scores, knee, struct_low, struct_high)
 
     capped = mode == "auto" and max(struct_ks) < struct_high and max(struct_ks) < m - 1
@@ -742,4 +756,47 @@ def _choose_k(
         },
         votes=votes,
         continuum_k=suggestion,
+    )
+
+
+def structure_sentence(
+    k: int, structure: bool, silhouette: float | None, bootstrap_ari: float | None
+) -> str:
+    """How strong the segment structure is, in one plain sentence (the report's first).
+
+    Parameters
+    ----------
+    k : int
+        Number of segments fitted.
+    structure : bool
+        Whether the selection found distinct segments (:attr:`Selection.structure`).
+    silhouette : float or None
+        Silhouette of the chosen k in the selection, when rated.
+    bootstrap_ari : float or None
+        Mean bootstrap ARI of the final model (:mod:`segmint.stability`), when measured.
+
+    Returns
+    -------
+    str
+    """
+    if k <= 1:
+        return "No distinct segments: the customers form one continuum."
+    if bootstrap_ari is not None and bootstrap_ari < STABILITY_FLOOR:
+        return (
+            f"No reliable segments: the {k} groups below do not come back on resampled "
+            f"customers (bootstrap ARI {bootstrap_ari:.2f} < {STABILITY_FLOOR})."
+        )
+    if not structure:
+        return (
+            f"Weak structure: the customers form a continuum; the {k} groups below are a "
+            "partition of it, not distinct segments."
+        )
+    stable = bootstrap_ari is None or bootstrap_ari >= STABLE_ARI
+    if silhouette is not None and silhouette >= CLEAR_STRUCTURE and stable:
+        return f"Strong structure: {k} well-separated, stable segments."
+    overlap = "" if silhouette is None else f" (silhouette {silhouette:.2f})"
+    return (
+        f"Moderate structure: {k} distinct segments that overlap{overlap}"
+        + ("" if stable else f", only moderately stable (bootstrap ARI {bootstrap_ari:.2f})")
+        + "."
     )

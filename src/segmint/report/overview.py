@@ -44,7 +44,9 @@ def overview_section(summary: dict[str, Any]) -> str:
     )
     why = "".join(f"<li>{e(r)}</li>" for r in (summary.get("selection") or {}).get("reasons", []))
     return (
-        f'<section id="overview"><h2>Overview</h2><div class="kpis">{kpi_html}</div>'
+        '<section id="overview"><h2>Overview</h2>'
+        + (f'<p class="headline">{e(summary["headline"])}</p>' if summary.get("headline") else "")
+        + f'<div class="kpis">{kpi_html}</div>'
         f'<div class="two"><div><h3>Why {e(k)} segment{"" if k == 1 else "s"}</h3><ul>{why}</ul>'
         + (f"<h3>Excluded customers, and why</h3><ul>{reasons}</ul>" if reasons else "")
         + f"</div><div><h3>Data quality</h3>{data_quality(summary)}</div></div></section>"
