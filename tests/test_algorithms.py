@@ -128,11 +128,27 @@ def test_auto_prefers_kmeans_on_equal_evidence_and_without_structure() -> None:
     X, _ = blobs()
     choice = choose_algorithm(X, 3, np.random.default_rng(0), structure=True)
     assert choice.algorithm == "kmeans"
+    # k chosen by segmint on a continuum: k-means without comparing families
     continuum = choose_algorithm(
         np.random.default_rng(0).normal(size=(200, 2)), 3, np.random.default_rng(0), structure=False
     )
     assert continuum.algorithm == "kmeans" and "no distinct segments" in continuum.reasons[0]
     assert continuum.candidates == []
+
+
+def test_auto_compares_families_when_k_is_given_without_structure() -> None:
+    # Two rings fail a null-structure test built on convex pieces; with k = 2 given the
+    # families are compared, and the one that follows the gap between the rings wins.
+    X, truth = make_circles(n_samples=600, factor=0.4, noise=0.03, random_state=0)
+    choice = choose_algorithm(X, 2, np.random.default_rng(0), structure=False, given=True)
+    assert "k = 2 was given" in choice.reasons[0]
+    assert {row["algorithm"] for row in choice.candidates} == {"kmeans", "gmm", "ward", "genie"}
+    assert choice.algorithm == "genie"
+    assert choice.fitted is not None and adjusted_rand_score(truth, choice.fitted.labels) > 0.98
+    # on a continuum with k given, equal or weaker evidence still leaves k-means
+    blob = np.random.default_rng(0).normal(size=(300, 2))
+    plain = choose_algorithm(blob, 3, np.random.default_rng(0), structure=False, given=True)
+    assert plain.algorithm == "kmeans" and len(plain.candidates) == 4
 
 
 def test_genie_on_a_sample_keeps_sample_labels(monkeypatch: pytest.MonkeyPatch) -> None:

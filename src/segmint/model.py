@@ -438,7 +438,9 @@ def fit_segmentation(
         choice = None
         fitted = None
         if name == "auto":
-            choice = choose_algorithm(X, k_final, rng, structure=selection.structure)
+            choice = choose_algorithm(
+                X, k_final, rng, structure=selection.structure, given=selection.mode == "fixed"
+            )
             name, fitted = choice.algorithm, choice.fitted
     if fitted is None:
         with single_thread():

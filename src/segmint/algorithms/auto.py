@@ -3,9 +3,14 @@
 The rule (recorded with its reasons in every summary):
 
 1. When the data shows no distinct segments (the null-structure test of
-   :mod:`segmint.selection`), k-means draws the partition: a partition of a continuum is
-   best made of compact, balanced pieces around centres that are easy to explain, and
-   density-based families would cut along noise.
+   :mod:`segmint.selection`) and k was chosen by segmint, k is a partition of a continuum
+   and k-means draws it: such a partition is best made of compact, balanced pieces around
+   centres that are easy to explain, and density-based families would cut along noise.
+   When k was *given*, the test does not decide: it looks for segments at the k the
+   indices point to, not at the given one, and groups that are not convex (rings, bands,
+   touching shapes) often fail it while the given k describes them exactly. The families
+   are then compared on evidence as in step 2, and k-means is used only when it is
+   preferred there.
 2. Otherwise the candidates — k-means, Gaussian mixture, Ward and Genie, in this order of
    preference — each partition a sample of at most :data:`SAMPLE` customers into k
    segments, and each partition is scored with the generalised Dunn index of Gagolewski,
@@ -90,7 +95,8 @@ class AlgorithmChoice:
         return {
             "algorithm": self.algorithm,
             "rule": (
-                "no distinct segments: k-means; otherwise the best DuNN-OWA index among "
+                "no distinct segments and k chosen: k-means; otherwise the best DuNN-OWA "
+                "index among "
                 f"{', '.join(CANDIDATES)} (a later candidate must be more than "
                 f"{MARGIN:.0%} better)"
             ),
@@ -110,7 +116,7 @@ def dunn_owa(X: np.ndarray, labels: np.ndarray, neighbours: int) -> float:
 
 
 def choose_algorithm(
-    X: np.ndarray, k: int, rng: np.random.Generator, *, structure: bool
+    X: np.ndarray, k: int, rng: np.random.Generator, *, structure: bool, given: bool = False
 ) -> AlgorithmChoice:
     """Choose the family for ``k`` segments by the module's rule.
 
@@ -124,10 +130,13 @@ def choose_algorithm(
         Source of every random choice.
     structure : bool
         Whether the null-structure test found distinct segments.
+    given : bool
+        Whether k was given by the user; then the families are compared even without
+        distinct segments (step 1 of the rule).
     """
     if k <= 1:
         return AlgorithmChoice("kmeans", ["one segment: every family gives the same answer"])
-    if not structure:
+    if not structure and not given:
         return AlgorithmChoice(
             "kmeans",
             [
@@ -197,6 +206,12 @@ def choose_algorithm(
             reasons.append(f"every candidate is unstable; {best['algorithm']} is the most stable")
         chosen = best["algorithm"]
         reasons.insert(0, _reason(best, remaining or eligible, neighbours))
+    if not structure:
+        reasons.insert(
+            0,
+            f"no distinct segments were found, but k = {k} was given: the families are "
+            "compared on how well they separate that many segments",
+        )
     for row in rows:
         row.pop("_score", None)
     full = len(idx) == len(X)
