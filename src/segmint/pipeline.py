@@ -152,8 +152,15 @@ def _shape_warnings(
             f"{roles.customer!r} (e.g. {examples}) and were left out, the first row of each "
             f"id kept: a customer table has one row per customer; {as_log}",
         )
-    if roles.customer is not None or len(frame) < 40:
+    if roles.customer is not None:
         return ()
+    no_id = (
+        f"no customer id column found: each row is one customer, numbered by its position "
+        f"(1 to {len(frame):,} in customer_id: data row numbers, not ids); if a column "
+        "identifies the customers, name it with --id COLUMN"
+    )
+    if len(frame) < 40:
+        return (no_id,)
     dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     for col in frame.columns:
         series = frame[col]
@@ -166,7 +173,7 @@ def _shape_warnings(
                 f"{col!r} repeats ({distinct:,} distinct values in {len(frame):,} rows) and "
                 f"{dates[0]!r} holds dates: {as_log.replace('--input', f'--id {col} --input')}",
             )
-    return ()
+    return (no_id,)
 
 
 def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
