@@ -106,3 +106,27 @@ def test_fit_from_a_duckdb_file(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["input_kind"] == "transactions"
     assert summary["roles"]["customer"] == "household_id"
+
+
+def test_a_dataframe_of_text_segments_as_the_typed_one() -> None:
+    """A DataFrame whose numbers are text (as pasted or read without types) is typed by the
+    same rules as a file: same features, k and labels."""
+    import numpy as np
+
+    from segmint.pipeline import segment
+
+    rng = np.random.default_rng(5)
+    typed = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(120)],
+            "spend": np.round(np.r_[rng.normal(20, 3, 60), rng.normal(80, 5, 60)], 2),
+            "visits": np.r_[rng.integers(1, 4, 60), rng.integers(8, 12, 60)],
+        }
+    )
+    text = typed.astype(str)
+    a, b = segment(typed, k=2), segment(text, k=2)
+    assert a.summary["features_used"] == b.summary["features_used"]
+    assert b.features["visits"].dtype.kind == "i"  # typed, not text
+    assert a.assignments["customer_id"].tolist() == b.assignments["customer_id"].tolist()
+    assert a.assignments["segment"].tolist() == b.assignments["segment"].tolist()
+    assert b.model.assign(text).assignments["segment"].tolist() == b.labels.tolist()

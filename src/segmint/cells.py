@@ -287,3 +287,21 @@ def naive_ns(stamps: pd.Series) -> pd.Series:
     return stamps.astype("datetime64[ns]")
 
 
+
+
+def type_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text and mixed columns typed by these rules, as a file's would be
+    (a DataFrame built in Python, a database result); typed columns are left as they are."""
+    out: dict[str, pd.Series] = {}
+    changed = False
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            out[name] = series
+            continue
+        typed = type_objects(series.tolist())
+        if not isinstance(typed, Typed):
+            typed = type_strings(typed, decimal_comma=False)
+        out[name] = typed.series.set_axis(frame.index)
+        changed = True
+    return pd.DataFrame(out, index=frame.index) if changed else frame

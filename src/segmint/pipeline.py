@@ -33,6 +33,7 @@ from segmint.algorithms.base import (
     assigner_document,
     single_thread,
 )
+from segmint.cells import type_frame
 from segmint.compare import ReusedCandidate
 from segmint.display import model_html, result_html
 from segmint.errors import DataError, UsageError
@@ -239,6 +240,7 @@ class SegmentationModel:
         values and unseen category levels go to "other"; each such case is a note.
         """
         roles = self.roles
+        frame = type_frame(frame)  # as at fit time
         if roles.customer is not None and roles.customer not in frame.columns:
             raise DataError(f"{source}: customer id column {roles.customer!r} not found")
         if roles.kind == "transactions":
@@ -561,6 +563,8 @@ def segment(
     -------
     SegmentationResult
     """
+    if table is None:
+        frame = type_frame(frame)  # a DataFrame's text typed as a file's would be
     if roles is None:
         roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
     else:
