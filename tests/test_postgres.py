@@ -347,3 +347,37 @@ def test_database_errors(orders: str, postgres_url: str) -> None:
                 }
             ),
         )
+
+
+def test_telco_from_postgres_segments_as_from_the_csv(postgres_url: str, shared_data: Path) -> None:
+    """The same table read from the database and from the CSV: same features, k and labels
+    (``TotalCharges`` stored as text, its blanks included, reads as a number either way)."""
+    from segmint.io import read_table
+
+    path = shared_data / "telco-churn" / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    types = {"tenure": "INTEGER", "MonthlyCharges": "NUMERIC(10, 2)", "SeniorCitizen": "INTEGER"}
+    columns = ", ".join(f'"{c}" {types.get(c, "TEXT")}' for c in raw.columns)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as con:
+        con.execute(sa.text(f"CREATE TABLE telco ({columns})"))
+        marks = ", ".join(f":c{i}" for i in range(len(raw.columns)))
+        rows = [
+            {f"c{i}": (int(v) if raw.columns[i] in ("tenure", "SeniorCitizen") else v)
+             for i, v in enumerate(row)}
+            for row in raw.itertuples(index=False)
+        ]  # fmt: skip
+        con.execute(sa.text(f"INSERT INTO telco VALUES ({marks})"), rows)
+    engine.dispose()
+    from_db = read_database(postgres_url, query='SELECT * FROM telco ORDER BY "customerID"')
+    assert from_db.details["column_types"]["TotalCharges"] == "float"
+    from_csv = read_table(path).frame.sort_values("customerID").reset_index(drop=True)
+    db_result = segment(from_db.frame, source="db")
+    csv_result = segment(from_csv, source="csv")
+    assert db_result.summary["features_used"] == csv_result.summary["features_used"]
+    assert "TotalCharges" in db_result.summary["features_used"]
+    assert db_result.model.k == csv_result.model.k
+    assert db_result.assignments["customer_id"].tolist() == (
+        csv_result.assignments["customer_id"].tolist()
+    )
+    assert db_result.assignments["segment"].tolist() == csv_result.assignments["segment"].tolist()

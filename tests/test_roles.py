@@ -80,12 +80,13 @@ def test_normalise_ids() -> None:
 
 
 def _purchases(n: int = 120) -> pd.DataFrame:
-    """A purchase log under names no detector knows: 30 buyers, four lines each."""
+    """A purchase log under names no detector knows (in any of its languages): 30 buyers,
+    four lines each."""
     return pd.DataFrame(
         {
-            "Kunde": [f"K{i % 30:03d}" for i in range(n)],
-            "Datum": pd.date_range("2024-01-01", periods=n, freq="D"),
-            "Betrag": [float(10 + i % 7) for i in range(n)],
+            "Kürzel": [f"K{i % 30:03d}" for i in range(n)],
+            "Wann": pd.date_range("2024-01-01", periods=n, freq="D"),
+            "Wieviel": [float(10 + i % 7) for i in range(n)],
         }
     )
 
@@ -98,15 +99,15 @@ def test_rows_that_look_like_purchases_are_said() -> None:
     assert roles.kind == "customers" and roles.customer is None  # nothing known by name
     (warning,) = customer_table(log, roles).warnings
     assert warning == (
-        "each row was taken as one customer (no customer id column), but column 'Kunde' "
-        "repeats (30 distinct values in 120 rows) and 'Datum' holds dates: if each row is a "
-        "purchase, fit the file as a transaction log (--id Kunde --input transactions, and "
+        "each row was taken as one customer (no customer id column), but column 'Kürzel' "
+        "repeats (30 distinct values in 120 rows) and 'Wann' holds dates: if each row is a "
+        "purchase, fit the file as a transaction log (--id Kürzel --input transactions, and "
         "--spec naming the time and amount columns where they are not detected)"
     )
-    by_id = customer_table(log, detect_roles(log, customer="Kunde", kind="customers"))
+    by_id = customer_table(log, detect_roles(log, customer="Kürzel", kind="customers"))
     assert len(by_id.frame) == 30
     assert by_id.warnings[0].startswith(
-        "90 of 120 rows repeat a customer id of column 'Kunde' (e.g. K000, K001, K002) and "
+        "90 of 120 rows repeat a customer id of column 'Kürzel' (e.g. K000, K001, K002) and "
         "were left out, the first row of each id kept"
     )
 
@@ -120,6 +121,14 @@ def test_customer_tables_get_no_shape_warning() -> None:
             "spend": [float(i) for i in range(100)],
         }
     )
-    assert customer_table(table, detect_roles(table)).warnings == ()
-    few = _purchases().assign(Kunde=[f"K{i % 10}" for i in range(120)])  # a category
-    assert customer_table(few, detect_roles(few)).warnings == ()
+    # no id column: only that is said, and how to name one
+    (no_id,) = customer_table(table, detect_roles(table)).warnings
+    assert no_id == (
+        "no customer id column found: each row is one customer, numbered by its position "
+        "(1 to 100 in customer_id: data row numbers, not ids); if a column identifies the "
+        "customers, name it with --id COLUMN"
+    )
+    few = _purchases().assign(Kürzel=[f"K{i % 10}" for i in range(120)])  # a category
+    assert customer_table(few, detect_roles(few)).warnings == (no_id.replace("100", "120"),)
+    with_id = table.assign(customer_id=[f"c{i}" for i in range(100)])
+    assert customer_table(with_id, detect_roles(with_id)).warnings == ()

@@ -302,6 +302,7 @@ def naive_ns(stamps: pd.Series) -> pd.Series:
 
 
 
+<<<<<<< HEAD
 # ----------------------------------------------------------------------------- dates as numbers
 #: Labels of dates written as numbers, with the plausible range of their values; each is
 #: recognised only when the column's name says date or time (see :func:`names_a_date`).
@@ -399,3 +400,21 @@ NUMBER_DATE_HINT = (
     "Excel serial days) only when the column's name says date or time: name it so in a "
     "header line (e.g. 'date')"
 )
+=======
+def type_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text and mixed columns typed by these rules, as a file's would be
+    (a DataFrame built in Python, a database result); typed columns are left as they are."""
+    out: dict[str, pd.Series] = {}
+    changed = False
+    for name in frame.columns:
+        series = frame[name]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            out[name] = series
+            continue
+        typed = type_objects(series.tolist())
+        if not isinstance(typed, Typed):
+            typed = type_strings(typed, decimal_comma=False)
+        out[name] = typed.series.set_axis(frame.index)
+        changed = True
+    return pd.DataFrame(out, index=frame.index) if changed else frame
+>>>>>>> roles

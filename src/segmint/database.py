@@ -1,12 +1,15 @@
 """SQL databases through SQLAlchemy URLs: read customer data, upsert segment assignments.
 
 Needs the ``db`` extra (``pip install 'segmint[db]'``: SQLAlchemy and the psycopg
-PostgreSQL driver); SQLite works with SQLAlchemy alone. PostgreSQL is tested for real.
+PostgreSQL driver) except for reading ``duckdb:///path`` and ``sqlite:///path``, which use
+DuckDB's and Python's own modules. PostgreSQL is tested for real.
 
 Reading (:func:`read_database`): ``query`` (any SELECT) or ``table`` (``name`` or
 ``schema.name``). Column types follow the database: numbers (``NUMERIC`` included) become
-floats or integers, timestamps become naive UTC ``datetime64``, dates become dates, text
-stays text (stripped); booleans become the text ``"True"`` / ``"False"`` as from a file.
+floats or integers, timestamps become naive UTC ``datetime64``, dates become dates; text is
+typed by the rules of every file reader (:mod:`segmint.cells`: a ``TEXT`` column of
+numbers, amounts or dates reads as it would from a CSV); booleans become the text
+``"True"`` / ``"False"`` as from a file.
 
 Writing (:func:`upsert_assignments`): one transaction that creates the table when missing
 (``customer_id`` primary key, ``segment``, ``segment_name``, ``confidence``, ``run_id``,
@@ -18,14 +21,18 @@ transaction back: the table is as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import importlib
+import os
+import sqlite3
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from segmint.cells import Typed, type_objects, type_strings
 from segmint.errors import DataError, UsageError
 from segmint.io import LoadedTable
 
@@ -93,9 +100,12 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
     DataError
         The database cannot be reached, or the result has no rows.
     """
-    sa = _sqlalchemy()
     if (query is None) == (table is None):
         raise UsageError("--db needs exactly one of --query SQL or --table NAME")
+    embedded = _read_embedded(url, query=query, table=table)
+    if embedded is not None:
+        return embedded
+    sa = _sqlalchemy()
     engine = _engine(url)
     where = redact(url)
     source = f"{where} ({'query' if query is not None else 'table ' + str(table)})"
@@ -121,14 +131,61 @@ def read_database(url: str, *, query: str | None = None, table: str | None = Non
         raise DataError(f"{where}: cannot read ({_one_line(exc)})") from exc
     finally:
         engine.dispose()
+    return _loaded(columns, rows, source, engine.dialect.name)
+
+
+def _loaded(columns: list[str], rows: list[Any], source: str, dialect: str) -> LoadedTable:
     if len(set(columns)) != len(columns):
         raise DataError(f"{source}: duplicate column names in the result: {columns}")
     frame = pd.DataFrame.from_records(rows, columns=columns)
     if frame.empty:
         raise DataError(f"{source}: no rows")
     frame, types = _type_columns(frame)
-    details = {"rows_read": len(frame), "column_types": types, "dialect": engine.dialect.name}
+    details = {"rows_read": len(frame), "column_types": types, "dialect": dialect}
     return LoadedTable(frame=frame, source=source, format="database", details=details)
+
+
+def _read_embedded(url: str, *, query: str | None, table: str | None) -> LoadedTable | None:
+    """``duckdb:///path`` and ``sqlite:///path`` read with DuckDB's and Python's own
+    modules (no SQLAlchemy needed); None for any other URL."""
+    scheme, _, rest = url.partition(":///")
+    if scheme not in ("duckdb", "sqlite") or not rest:
+        return None
+    path = rest.split("?", 1)[0]
+    if not os.path.isfile(path):
+        raise UsageError(f"{url}: no such database file")
+    if table is not None:
+        schema, name = _split(table)
+        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema, name) if part)
+        sql = f"SELECT * FROM {quoted}"
+    else:
+        sql = str(query)
+    source = f"{url} ({'query' if query is not None else 'table ' + str(table)})"
+    if scheme == "duckdb":
+        import duckdb
+
+        errors: tuple[type[BaseException], ...] = (duckdb.Error,)
+        connect: Any = lambda: duckdb.connect(path, read_only=True)  # noqa: E731
+    else:
+        errors = (sqlite3.Error,)
+        connect = lambda: contextlib.closing(  # noqa: E731
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        )
+    try:
+        with connect() as con:
+            cursor = con.execute(sql)
+            if cursor.description is None:
+                raise UsageError(f"{source}: the query returns no rows (use a SELECT)")
+            columns = [str(d[0]) for d in cursor.description]
+            rows = cursor.fetchall()
+    except errors as exc:
+        missing = table is not None and (
+            "no such table" in str(exc) or "does not exist" in str(exc)
+        )
+        if missing:
+            raise UsageError(f"{url}: no table {table!r}") from None
+        raise UsageError(f"{source}: the database rejected it ({_one_line(exc)})") from exc
+    return _loaded(columns, rows, source, scheme)
 
 
 def _type_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -165,8 +222,12 @@ def _type_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
         elif len(values) == 0:
             kind = "empty"
         else:
-            series = series.map(lambda v: v if v is None else str(v).strip()).astype("str")
-            series = series.where(frame[column].notna(), None)
+            # Text is typed by the rules every file reader uses (segmint.cells): numbers,
+            # amounts and dates kept as text by the database read as they would from a CSV.
+            typed = type_objects(series.tolist())
+            if not isinstance(typed, Typed):
+                typed = type_strings(typed, decimal_comma=False)
+            series, kind = typed.series.set_axis(frame.index), typed.kind
         out[str(column)] = series
         types[str(column)] = kind
     return pd.DataFrame(out), types

@@ -33,6 +33,7 @@ from segmint.algorithms.base import (
     assigner_document,
     single_thread,
 )
+from segmint.cells import type_frame
 from segmint.compare import ReusedCandidate
 from segmint.display import model_html, result_html
 from segmint.errors import DataError, UsageError
@@ -171,8 +172,15 @@ def _shape_warnings(
             f"{roles.customer!r} (e.g. {examples}) and were left out, the first row of each "
             f"id kept: a customer table has one row per customer; {as_log}",
         )
-    if roles.customer is not None or len(frame) < 40:
+    if roles.customer is not None:
         return ()
+    no_id = (
+        f"no customer id column found: each row is one customer, numbered by its position "
+        f"(1 to {len(frame):,} in customer_id: data row numbers, not ids); if a column "
+        "identifies the customers, name it with --id COLUMN"
+    )
+    if len(frame) < 40:
+        return (no_id,)
     dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     for col in frame.columns:
         series = frame[col]
@@ -185,7 +193,7 @@ def _shape_warnings(
                 f"{col!r} repeats ({distinct:,} distinct values in {len(frame):,} rows) and "
                 f"{dates[0]!r} holds dates: {as_log.replace('--input', f'--id {col} --input')}",
             )
-    return ()
+    return (no_id,)
 
 
 def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
@@ -251,6 +259,7 @@ class SegmentationModel:
         values and unseen category levels go to "other"; each such case is a note.
         """
         roles = self.roles
+        frame = type_frame(frame)  # as at fit time
         if roles.customer is not None and roles.customer not in frame.columns:
             raise DataError(f"{source}: customer id column {roles.customer!r} not found")
         if roles.kind == "transactions":
@@ -578,6 +587,8 @@ def segment(
     -------
     SegmentationResult
     """
+    if table is None:
+        frame = type_frame(frame)  # a DataFrame's text typed as a file's would be
     if roles is None:
         roles = detect_roles(frame, source=source, customer=customer_col, kind=input_kind)
     else:

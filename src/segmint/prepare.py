@@ -5,9 +5,10 @@ The rules, in the order they run (each decision lands in :attr:`Preparation.deci
 0. Placeholder and impossible values (income 999999, birth year 1893, a junk level) are
    set to missing, unless kept on request (rules in :mod:`segmint.sentinels`).
 1. Columns that cannot describe behaviour are set aside: the customer id, columns given
-   as excluded (e.g. an outcome), identifier-like columns (text or integers distinct on
-   almost every row), free text (long, mostly distinct strings), e-mail-like text, and
-   columns with no values.
+   as excluded (e.g. an outcome), identifier-like columns (named as an id -- ``store_id``,
+   ``basket_no``, ``Kundennummer``, see :func:`segmint.features.vocabulary.id_kind` -- or
+   text or integers distinct on almost every row), free text (long, mostly distinct
+   strings), e-mail-like text, and columns with no values.
 2. Dates become numbers: days before the latest date of that column at fit time.
 3. Constant and near-constant columns (one value on at least 99% of customers) are dropped.
 4. Missing numbers are imputed with the median; when more than 5% are missing an
@@ -53,7 +54,11 @@ import pyarrow.compute as pc
 
 from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
+<<<<<<< HEAD
 from segmint.sentinels import Sentinel, clear_sentinels, find_sentinels
+=======
+from segmint.features.vocabulary import id_kind
+>>>>>>> roles
 
 MISSING_INDICATOR_SHARE = 0.05
 NEAR_CONSTANT_SHARE = 0.99
@@ -337,6 +342,9 @@ def _skewness(values: np.ndarray) -> float:
     return float(np.mean(((values - values.mean()) / sd) ** 3))
 
 
+_ID_NAMES = ("customer", "entity", "generic")  # not "customer-word": a "member" flag is data
+
+
 def _looks_like_identifier(series: pd.Series, name: str) -> bool:
     values = series.dropna()
     n = len(values)
@@ -451,6 +459,12 @@ def fit_preparation(
             if _is_free_text(series):
                 decisions.append({"column": name, "action": "dropped", "reason": "free text"})
                 continue
+        if kind in ("categorical", "numeric") and id_kind(name) in _ID_NAMES:
+            # store_id, basket_id, product_no: labels of other things, never quantities,
+            # however few or many their values
+            reason = f"identifier-like (named as an id: {name!r} labels, it does not measure)"
+            decisions.append({"column": name, "action": "dropped", "reason": reason})
+            continue
         if kind in ("categorical", "numeric") and _looks_like_identifier(series, name):
             decisions.append(
                 {

@@ -1,12 +1,19 @@
 """Which column is what: customer id, timestamp, amount, quantity, price, order id.
 
-Detection works on column names first (the vocabulary of shop, CRM and billing exports)
-and on content second (uniqueness, dtype). Every role can be given explicitly instead.
+Detection works on column names first (the vocabulary of shop, CRM and billing exports,
+in English, German, French, Spanish, Portuguese, Italian and Dutch: the table of
+:mod:`segmint.features.vocabulary`) and on content second (uniqueness, dtype). Every role
+can be given explicitly instead.
+
+The customer id is found as a person finds it: a column named as an id of customers
+(``customer_id``, ``household_key``, ``KundenID``, ``id_cliente``, ``loyalty_card_no``) or the
+bare word (``client``, ``Kunde``), then a plain id (``id``, ``person_id``), and an id of
+something else (``store_id``, ``basket_id``) only when it is unique on every row.  An id
+that repeats beside a date column makes the table a transaction log.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -14,28 +21,15 @@ import numpy as np
 import pandas as pd
 
 from segmint.errors import DataError, UsageError
+from segmint.features.vocabulary import id_kind, match_column, matches, spellings
 
 InputKind = Literal["customers", "transactions"]
 
-_CUSTOMER_WORDS = ("customer", "client", "user", "member", "account", "buyer", "shopper", "cust")
-_ID_WORDS = ("id", "no", "nr", "num", "number", "code", "key", "ref")
-_TIME_WORDS = ("date", "time", "timestamp", "datetime", "day", "created", "ordered", "purchased")
-_AMOUNT_NAMES = (
-    "amount", "total", "revenue", "sales", "spend", "spent", "value", "linetotal",
-    "totalprice", "totalamount", "netamount", "grossamount", "ordervalue", "payment", "sale",
-)  # fmt: skip
-_QUANTITY_NAMES = ("quantity", "qty", "units", "unitssold", "items", "count", "pieces")
-_PRICE_NAMES = ("price", "unitprice", "unitcost", "itemprice", "priceeach", "rate")
-_ORDER_NAMES = (
-    "invoice", "invoiceno", "invoiceid", "invoicenumber", "order", "orderid", "orderno",
-    "ordernumber", "transaction", "transactionid", "receipt", "receiptid", "basket",
-    "basketid", "ticket", "ticketid",
-)  # fmt: skip
-
-
-def _key(name: str) -> str:
-    """Lower-case a column name and keep letters and digits only ("Customer ID" -> "customerid")."""
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+# Who a log is about, ranked: customer-ish ids first, then plain "id"s, then ids of other
+# things (a table of stores is segmented by store_id only when nothing else identifies rows).
+_ID_RANK = {"customer": 4, "customer-word": 3, "generic": 2, "entity": 1}
+_DATE_WORDS = ("date", "time", "timestamp", "datum", "fecha", "data", "zeitpunkt", "horodatage")
+_ORDER_LIKE = ("invoice", "order", "transaction", "purchase", "sale", *spellings("order"))
 
 
 @dataclass(frozen=True)
@@ -91,36 +85,35 @@ class ColumnRoles:
         )
 
 
-def _customer_score(name: str) -> int:
-    key = _key(name)
-    if not key:
-        return 0
-    for word in _CUSTOMER_WORDS:
-        if key == word:
-            return 3
-        if key.startswith(word) and key[len(word) :] in _ID_WORDS:
-            return 4
-        if word in key and any(key.endswith(w) for w in _ID_WORDS):
-            return 2
-    if key in ("id", "uid", "uuid", "guid"):
-        return 1
-    return 0
+def _complete_and_unique(series: pd.Series) -> bool:
+    return len(series) >= 2 and not series.isna().any() and series.is_unique
 
 
 def _find_customer_column(frame: pd.DataFrame) -> str | None:
-    scored = [(col, _customer_score(col)) for col in frame.columns]
-    best = max((score for _, score in scored), default=0)
-    if best > 0:
-        tied = [col for col, score in scored if score == best]
+    has_dates = any(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame.columns)
+    ranked: list[tuple[int, str]] = []
+    for col in frame.columns:
+        kind = id_kind(col)
+        if kind is None:
+            continue
+        series = frame[col]
+        if kind == "entity" and not _complete_and_unique(series):
+            continue  # store_id, basket_id: not who buys
+        plain = kind == "generic" and str(col).lower() not in ("id", "uid", "uuid", "guid")
+        if plain and not (_complete_and_unique(series) or has_dates):
+            continue  # person_id that repeats without dates: a category, not the rows' id
+        ranked.append((_ID_RANK[kind], str(col)))
+    if ranked:
+        best = max(rank for rank, _ in ranked)
+        tied = [col for rank, col in ranked if rank == best]
         # Among equally good names prefer the column with most distinct values.
-        return str(
-            max(tied, key=lambda c: (frame[c].nunique(dropna=True), -list(frame.columns).index(c)))
-        )
+        columns = list(frame.columns)
+        return max(tied, key=lambda c: (frame[c].nunique(dropna=True), -columns.index(c)))
     # No telling name: the first text column whose values are unique and present, or an
     # integer column counting 1, 2, 3, ... (a numeric measure may be unique by chance).
     for col in frame.columns:
         series = frame[col]
-        if series.isna().any() or not series.is_unique or len(series) < 2:
+        if not _complete_and_unique(series):
             continue
         if pd.api.types.is_string_dtype(series) and not pd.api.types.is_numeric_dtype(series):
             return str(col)
@@ -131,25 +124,12 @@ def _find_customer_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def _pick(
-    frame: pd.DataFrame, names: tuple[str, ...], *, numeric: bool, exclude: set[str]
-) -> str | None:
-    for wanted in names:
-        for col in frame.columns:
-            if col in exclude:
-                continue
-            if _key(col) == wanted and (not numeric or pd.api.types.is_numeric_dtype(frame[col])):
-                return str(col)
-    for wanted in names:
-        if len(wanted) < 4:
-            continue
-        for col in frame.columns:
-            if col in exclude:
-                continue
-            key = _key(col)
-            if wanted in key and (not numeric or pd.api.types.is_numeric_dtype(frame[col])):
-                return str(col)
-    return None
+def _pick(frame: pd.DataFrame, role: str, *, numeric: bool, exclude: set[str]) -> str | None:
+    allowed = {
+        str(c) for c in frame.columns
+        if c not in exclude and (not numeric or pd.api.types.is_numeric_dtype(frame[c]))
+    }  # fmt: skip
+    return match_column([str(c) for c in frame.columns], role, allowed=allowed)
 
 
 def _find_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
@@ -161,9 +141,8 @@ def _find_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
         return None
 
     def rank(col: str) -> tuple[int, int]:
-        key = _key(col)
-        order_like = any(w in key for w in ("invoice", "order", "transaction", "purchase", "sale"))
-        timey = any(w in key for w in _TIME_WORDS)
+        order_like = any(matches(col, w) for w in _ORDER_LIKE)
+        timey = any(matches(col, w) for w in spellings("time"))
         return (2 * order_like + timey, -datetimes.index(col))
 
     return max(datetimes, key=rank)
@@ -176,8 +155,7 @@ def _unparsed_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
             continue
         if pd.api.types.is_numeric_dtype(frame[col]):
             continue
-        key = _key(col)
-        if any(word in key for word in ("date", "time", "timestamp")):
+        if any(matches(col, word) for word in _DATE_WORDS):
             return str(col)
     return None
 
@@ -239,17 +217,28 @@ def detect_roles(
     unparsed_time = None if time_col else _unparsed_time_column(frame, taken)
     if time_col:
         taken.add(time_col)
-    amount_col = _pick(frame, _AMOUNT_NAMES, numeric=True, exclude=taken)
-    quantity_col = _pick(frame, _QUANTITY_NAMES, numeric=True, exclude=taken | {amount_col or ""})
+    amount_col = _pick(frame, "amount", numeric=True, exclude=taken)
+    quantity_col = _pick(frame, "quantity", numeric=True, exclude=taken | {amount_col or ""})
     price_col = _pick(
-        frame, _PRICE_NAMES, numeric=True, exclude=taken | {amount_col or "", quantity_col or ""}
+        frame, "price", numeric=True, exclude=taken | {amount_col or "", quantity_col or ""}
     )
-    order_col = _pick(frame, _ORDER_NAMES, numeric=False, exclude=taken)
+    order_col = _pick(frame, "order", numeric=False, exclude=taken)
     has_value = amount_col is not None or (quantity_col is not None and price_col is not None)
     repeats = not frame[customer_col].dropna().is_unique
 
     if kind == "auto" and repeats and has_value and unparsed_time is not None:
         kind = "transactions"  # a log whose dates did not parse: say so below, do not guess
+    named_customer = id_kind(customer_col) in ("customer", "customer-word")
+    if kind == "auto" and repeats and time_col is not None and not has_value and named_customer:
+        # A customer id repeating beside dates is a log: say what is missing rather than
+        # keep one row per customer and drop the rest.
+        raise DataError(
+            f"{source}: customer ids in {customer_col!r} repeat beside the dates of "
+            f"{time_col!r}, so this looks like a transaction log, but no amount column (or "
+            f"quantity and price columns) was found (columns: "
+            f"{', '.join(map(str, frame.columns))}); name it with --spec, or fit one row "
+            "per customer with --input customers"
+        )
     if kind == "auto":
         kind = "transactions" if (repeats and time_col is not None and has_value) else "customers"
     roles = ColumnRoles(kind=kind, customer=customer_col)

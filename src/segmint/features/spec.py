@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -50,6 +49,7 @@ from typing import Any
 import pandas as pd
 
 from segmint.errors import UsageError
+from segmint.features.vocabulary import name_key, spellings
 
 FAMILIES: tuple[str, ...] = (
     "rfm",
@@ -103,23 +103,16 @@ _CLEANING_KEYS = (
     "adjustment_prefixes", "absurd_quantity", "void_same_day_cancellations",
 )  # fmt: skip
 
-_PRODUCT_NAMES = (
-    "stockcode", "sku", "productid", "productcode", "product", "itemid", "itemcode", "item",
-    "articleid", "article", "productno", "itemno", "articleno", "ean", "upc",
-)  # fmt: skip
+_PRODUCT_NAMES = spellings("product")  # every language of the vocabulary table
 _CATEGORY_NAMES = (
     "category", "productcategory", "categoryname", "department", "dept", "productline",
     "producttype", "itemcategory", "productgroup", "family",
 )  # fmt: skip
-_CHANNEL_NAMES = ("channel", "saleschannel", "orderchannel", "platform", "medium", "storetype")
+_CHANNEL_NAMES = spellings("channel")
 _DISCOUNT_NAMES = (
     "discount", "discountrate", "discountpct", "discountpercent", "discountamount",
     "promodiscount", "markdown",
 )  # fmt: skip
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", str(name).lower())
 
 
 @dataclass(frozen=True)
@@ -413,7 +406,7 @@ def _find(
 ) -> str | None:
     for wanted in names:
         for col in frame.columns:
-            if col in taken or _key(col) != wanted:
+            if col in taken or name_key(col) != wanted:
                 continue
             if numeric and not pd.api.types.is_numeric_dtype(frame[col]):
                 continue
