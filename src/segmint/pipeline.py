@@ -46,6 +46,7 @@ from segmint.outcome import customer_outcome, outcome_overlay
 from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
 from segmint.selection import structure_sentence
+from segmint.trivial import trivial_partition, trivial_warning
 
 SCHEMA_VERSION = 1
 ASSIGNMENT_COLUMNS = ["customer_id", "segment", "segment_name", "confidence"]
@@ -715,6 +716,10 @@ def segment(
         "random_state": random_state,
     }
     summary["headline"] = _headline(summary)
+    found = trivial_partition(customers, list(preparation.input_columns), np.asarray(labels))
+    summary["trivial_partition"] = found
+    if found is not None:
+        summary["warnings"].append(trivial_warning(found))
     if outcome is not None:
         known = (
             customers[outcome]
