@@ -302,7 +302,6 @@ def naive_ns(stamps: pd.Series) -> pd.Series:
 
 
 
-<<<<<<< HEAD
 # ----------------------------------------------------------------------------- dates as numbers
 #: Labels of dates written as numbers, with the plausible range of their values; each is
 #: recognised only when the column's name says date or time (see :func:`names_a_date`).
@@ -400,7 +399,6 @@ NUMBER_DATE_HINT = (
     "Excel serial days) only when the column's name says date or time: name it so in a "
     "header line (e.g. 'date')"
 )
-=======
 def type_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its text and mixed columns typed by these rules, as a file's would be
     (a DataFrame built in Python, a database result); typed columns are left as they are."""
@@ -417,4 +415,3 @@ def type_frame(frame: pd.DataFrame) -> pd.DataFrame:
         out[name] = typed.series.set_axis(frame.index)
         changed = True
     return pd.DataFrame(out, index=frame.index) if changed else frame
->>>>>>> roles
