@@ -224,7 +224,9 @@ def _two_groups_and_a_pair(pair: bool, seed: int = 0) -> pd.DataFrame:
     a = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([-6, -6, 0])
     b = rng.normal(0, [0.5, 0.5, 1], (100, 3)) + np.array([6, 6, 0])
     rows = [a, b, np.array([[22.0, -22.0, 4.0], [22.2, -22.1, 4.1]])] if pair else [a, b]
-    frame = pd.DataFrame(np.vstack(rows), columns=["spend", "visits", "tenure"])
+    # Spend in money, the rest in small units: customer columns on different scales, so
+    # the preparation standardises them (coordinates on one scale would keep their geometry).
+    frame = pd.DataFrame(np.vstack(rows) * [100.0, 1.0, 1.0], columns=["spend", "visits", "tenure"])
     frame.insert(0, "customer_id", [f"c{i}" for i in range(len(frame))])
     return frame
 

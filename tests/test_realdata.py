@@ -34,7 +34,10 @@ def check_outputs(run: FitRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     summary = run.summary
     log = summary["input_kind"] == "transactions"
     quality = ["quality_score", "quality_reasons"] if log else []
-    assert list(segments.columns) == SEGMENT_COLUMNS + quality
+    # A Gaussian mixture adds its posterior of every segment (p_segment_<id>).
+    posteriors = [c for c in segments.columns if c.startswith("p_segment_")]
+    assert posteriors == [] or summary["algorithm"] == "gmm"
+    assert list(segments.columns) == SEGMENT_COLUMNS + posteriors + quality
     assert segments["confidence"].between(0.0, 1.0).all()
     assert len(segments) == summary["n_customers"]
     assert len(excluded) == summary["n_excluded"]

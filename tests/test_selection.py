@@ -207,7 +207,7 @@ def test_stability_floor_is_not_moved_by_the_data() -> None:
 
 
 def test_structure_sentence_says_how_strong_in_plain_words() -> None:
-    from segmint.selection import structure_sentence
+    from segmint.headline import structure_sentence
 
     assert structure_sentence(1, False, None, None) == (
         "No distinct segments: the customers form one continuum."

@@ -41,11 +41,11 @@ from segmint.features.engine import QUALITY_COLUMNS
 from segmint.features.rfm import transaction_features
 from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
 from segmint.features.spec import FeatureSpec
+from segmint.headline import structure_sentence
 from segmint.model import KSpec, fit_segmentation
 from segmint.outcome import customer_outcome, outcome_overlay
 from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
-from segmint.selection import structure_sentence
 from segmint.trivial import trivial_partition, trivial_warning
 
 SCHEMA_VERSION = 1
