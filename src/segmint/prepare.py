@@ -54,8 +54,8 @@ import pyarrow.compute as pc
 
 from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
-from segmint.sentinels import Sentinel, clear_sentinels, find_sentinels
 from segmint.features.vocabulary import id_kind
+from segmint.sentinels import Sentinel, clear_sentinels, find_sentinels
 
 MISSING_INDICATOR_SHARE = 0.05
 NEAR_CONSTANT_SHARE = 0.99
