@@ -587,7 +587,9 @@ def frame_features(
     progress: Progress | None = None,
 ) -> TransactionFeatures:
     """:func:`compute_features` on a DataFrame in memory (its own DuckDB connection)."""
-    con = duckdb.connect()
+    # One thread: parallel sums add the same numbers in an order that changes from run to
+    # run (last-digit differences); a frame in memory is small enough for one thread.
+    con = duckdb.connect(config={"threads": 1})
     try:
         frame_source(con, frame, spec, source=source)
         return compute_features(
