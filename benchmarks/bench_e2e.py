@@ -102,8 +102,13 @@ def run_size(rows: int, folder: Path, spark: Any) -> dict[str, Any]:
     t_pandas, _ = _timed(lambda: pandas_rfm(csv))
     t_duck, local = _timed(lambda: log_features(csv))
     t_spark, _ = _timed(lambda: spark_log_features(spark, csv))
-    out["features"] = {"pandas_rfm_s": t_pandas, "duckdb_s": t_duck, "spark_local_s": t_spark,
-                       "duckdb_vs_pandas": t_pandas / t_duck, "spark_vs_duckdb": t_duck / t_spark}
+    out["features"] = {
+        "pandas_rfm_s": t_pandas,
+        "duckdb_s": t_duck,
+        "spark_local_s": t_spark,
+        "duckdb_vs_pandas": t_pandas / t_duck,
+        "spark_vs_duckdb": t_duck / t_spark,
+    }
     features = local.result.features
     model = load_model(folder / f"fit_{rows}" / "model")
     model.label_customers(features.head(1_000))  # warm-up: first-call imports and caches
@@ -176,8 +181,10 @@ def print_table(results: dict[str, Any]) -> None:
         if size["rows"] >= 5_000_000:
             verdict = "met" if h["speedup"] >= TARGET else "MISSED"
             print(f"{n}: target segmint fit >= {TARGET:.0f}x faster than the recipe: {verdict}")
-        print(f"{n}: k chosen: segmint {h['segmint']['k']}, recipe {h['baseline']['k']}, "
-              f"fit on features local {s.get('k_local')}, Spark {s.get('k_spark')}")
+        print(
+            f"{n}: k chosen: segmint {h['segmint']['k']}, recipe {h['baseline']['k']}, "
+            f"fit on features local {s.get('k_local')}, Spark {s.get('k_spark')}"
+        )
 
 
 def summary() -> None:

@@ -54,8 +54,15 @@ def assert_json_details(table: LoadedTable) -> None:
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_each_delimiter(tmp_path: Path, delimiter: str) -> None:
-    text = "\n".join(delimiter.join(r) for r in [
-        [" id ", "name", "score"], ["1", "Ann", "2.5"], ["2", "Bob Smith", "3"], ["3", "Cy", ""]])
+    text = "\n".join(
+        delimiter.join(r)
+        for r in [
+            [" id ", "name", "score"],
+            ["1", "Ann", "2.5"],
+            ["2", "Bob Smith", "3"],
+            ["3", "Cy", ""],
+        ]
+    )
     table = read_table(put(tmp_path, "data.csv", text + "\n"))
     frame = table.frame
     assert list(frame.columns) == ["id", "name", "score"]
@@ -119,15 +126,18 @@ def test_comma_delimited_file_keeps_quoted_comma_numbers_as_text(tmp_path: Path)
 
 
 def test_quoted_fields(tmp_path: Path) -> None:
-    text = ('id,text,when\n1,"a, b",2021-01-01\n2,"line one\nline two",2021-01-02\n'
-            '3,"say ""hi""",oops\n4,plain,2021-01-04\n5,x,2021-01-05\n6,y,2021-01-06\n'
-            '7,z,2021-01-07\n8,w,2021-01-08\n9,v,2021-01-09\n10,u,2021-01-10\n')
+    text = (
+        'id,text,when\n1,"a, b",2021-01-01\n2,"line one\nline two",2021-01-02\n'
+        '3,"say ""hi""",oops\n4,plain,2021-01-04\n5,x,2021-01-05\n6,y,2021-01-06\n'
+        "7,z,2021-01-07\n8,w,2021-01-08\n9,v,2021-01-09\n10,u,2021-01-10\n"
+    )
     table = read_table(put(tmp_path, "q.csv", text))
     assert table.frame["text"].tolist()[:4] == ["a, b", "line one\nline two", 'say "hi"', "plain"]
     assert table.frame["id"].tolist() == list(range(1, 11))
     # the bad date is on line 5 of the file: the quoted newline shifts it by one
     assert table.details["unparseable"] == {
-        "when": {"count": 1, "first_line": 5, "first_value": "oops"}}
+        "when": {"count": 1, "first_line": 5, "first_value": "oops"}
+    }
 
 
 def test_single_quote_quoting_is_detected(tmp_path: Path) -> None:
@@ -198,17 +208,24 @@ def test_blank_lines_before_header_and_at_end(tmp_path: Path) -> None:
     text = "\n\nd,v\n2021-01-01,1\nbad,2\n" + rows
     table = read_table(put(tmp_path, "blank.csv", text + "\n\n"))
     assert len(table.frame) == 11
-    assert table.details["unparseable"]["d"] == {"count": 1, "first_line": 5,
-                                                 "first_value": "bad"}
+    assert table.details["unparseable"]["d"] == {"count": 1, "first_line": 5, "first_value": "bad"}
 
 
 # ------------------------------------------------------------------ dates
 
 
-DATES = [dt.datetime(2021, 1, 13), dt.datetime(2021, 3, 4, 10, 5), dt.datetime(2021, 12, 25),
-         dt.datetime(2020, 2, 29), dt.datetime(2021, 7, 1), dt.datetime(2021, 8, 9, 23, 59, 58),
-         dt.datetime(2021, 9, 30), dt.datetime(2021, 10, 2), dt.datetime(2021, 11, 11),
-         dt.datetime(2021, 5, 6)]
+DATES = [
+    dt.datetime(2021, 1, 13),
+    dt.datetime(2021, 3, 4, 10, 5),
+    dt.datetime(2021, 12, 25),
+    dt.datetime(2020, 2, 29),
+    dt.datetime(2021, 7, 1),
+    dt.datetime(2021, 8, 9, 23, 59, 58),
+    dt.datetime(2021, 9, 30),
+    dt.datetime(2021, 10, 2),
+    dt.datetime(2021, 11, 11),
+    dt.datetime(2021, 5, 6),
+]
 
 
 def _stamp(value: dt.datetime, date_format: str, sep: str = " ") -> str:
@@ -218,17 +235,21 @@ def _stamp(value: dt.datetime, date_format: str, sep: str = " ") -> str:
     return text
 
 
-@pytest.mark.parametrize(("date_format", "label", "sep"), [
-    ("%Y-%m-%d", "YYYY-MM-DD", " "),
-    ("%Y-%m-%d", "YYYY-MM-DD", "T"),
-    ("%d/%m/%Y", "DD/MM/YYYY", " "),
-    ("%m/%d/%Y", "MM/DD/YYYY", " "),
-    ("%d-%m-%Y", "DD-MM-YYYY", " "),
-    ("%d.%m.%Y", "DD.MM.YYYY", " "),
-    ("%Y/%m/%d", "YYYY/MM/DD", " "),
-])
-def test_date_formats_with_one_bad_value(tmp_path: Path, date_format: str, label: str,
-                                         sep: str) -> None:
+@pytest.mark.parametrize(
+    ("date_format", "label", "sep"),
+    [
+        ("%Y-%m-%d", "YYYY-MM-DD", " "),
+        ("%Y-%m-%d", "YYYY-MM-DD", "T"),
+        ("%d/%m/%Y", "DD/MM/YYYY", " "),
+        ("%m/%d/%Y", "MM/DD/YYYY", " "),
+        ("%d-%m-%Y", "DD-MM-YYYY", " "),
+        ("%d.%m.%Y", "DD.MM.YYYY", " "),
+        ("%Y/%m/%d", "YYYY/MM/DD", " "),
+    ],
+)
+def test_date_formats_with_one_bad_value(
+    tmp_path: Path, date_format: str, label: str, sep: str
+) -> None:
     values = [_stamp(v, date_format, sep) for v in DATES]
     values.insert(6, "31/31/2021" if "/" in label else "not a date")
     text = "id,when\n" + "".join(f"{i},{v}\n" for i, v in enumerate(values, start=1))
@@ -239,8 +260,9 @@ def test_date_formats_with_one_bad_value(tmp_path: Path, date_format: str, label
     expected.insert(6, pd.NaT)
     assert when.tolist() == expected
     assert table.details["date_formats"] == {"when": label}
-    assert table.details["unparseable"] == {"when": {
-        "count": 1, "first_line": 8, "first_value": values[6]}}
+    assert table.details["unparseable"] == {
+        "when": {"count": 1, "first_line": 8, "first_value": values[6]}
+    }
 
 
 def test_ambiguous_slash_dates_are_day_first(tmp_path: Path) -> None:
@@ -252,8 +274,11 @@ def test_ambiguous_slash_dates_are_day_first(tmp_path: Path) -> None:
 def test_iso_fractions_and_offsets(tmp_path: Path) -> None:
     text = "d\n2021-01-02T03:04:05.5\n2021-01-02T03:04:05Z\n2021-01-02T03:04:05+02:00\n"
     frame = read_table(put(tmp_path, "iso.csv", text)).frame
-    assert frame["d"].tolist() == [T("2021-01-02 03:04:05.5"), T("2021-01-02 03:04:05"),
-                                   T("2021-01-02 01:04:05")]
+    assert frame["d"].tolist() == [
+        T("2021-01-02 03:04:05.5"),
+        T("2021-01-02 03:04:05"),
+        T("2021-01-02 01:04:05"),
+    ]
 
 
 def test_numbers_are_dates_only_with_a_date_name(tmp_path: Path) -> None:
@@ -274,10 +299,24 @@ def test_mostly_unparseable_dates_stay_text(tmp_path: Path) -> None:
 
 
 def test_json_array_of_records(tmp_path: Path) -> None:
-    records = [{"id": "0001", "n": 1, "x": 1.5, "when": "2021-01-02", "ok": True,
-                "addr": {"city": "Oslo"}},
-               {"id": "0002", "n": 2, "x": None, "when": "2021-01-03 04:05", "ok": False,
-                "addr": {"city": "Rome"}}]
+    records = [
+        {
+            "id": "0001",
+            "n": 1,
+            "x": 1.5,
+            "when": "2021-01-02",
+            "ok": True,
+            "addr": {"city": "Oslo"},
+        },
+        {
+            "id": "0002",
+            "n": 2,
+            "x": None,
+            "when": "2021-01-03 04:05",
+            "ok": False,
+            "addr": {"city": "Rome"},
+        },
+    ]
     table = read_table(put(tmp_path, "r.json", json.dumps(records)))
     frame = table.frame
     assert table.format == "json" and table.details["json_layout"] == "array"
@@ -305,14 +344,17 @@ def test_json_wrapped_records(tmp_path: Path) -> None:
 
 
 def sample_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": pd.Series(["0001", "0002", "0003"], dtype="str"),
-        "n": np.array([1, 2, 3], dtype=np.int64),
-        "x": [1.5, np.nan, 2.0],
-        "when": pd.to_datetime(["2021-01-02 03:04:05", "2021-02-03 00:00:00", None])
-        .astype("datetime64[ns]"),
-        "text": pd.Series(["a", None, "Zoë, \"q\""], dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "id": pd.Series(["0001", "0002", "0003"], dtype="str"),
+            "n": np.array([1, 2, 3], dtype=np.int64),
+            "x": [1.5, np.nan, 2.0],
+            "when": pd.to_datetime(["2021-01-02 03:04:05", "2021-02-03 00:00:00", None]).astype(
+                "datetime64[ns]"
+            ),
+            "text": pd.Series(["a", None, 'Zoë, "q"'], dtype="str"),
+        }
+    )
 
 
 @pytest.mark.parametrize("name", ["t.parquet", "t.pq", "t.csv", "t.json", "t.jsonl"])
@@ -342,10 +384,17 @@ def test_write_errors(tmp_path: Path) -> None:
 
 
 def test_parquet_types(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"i": [1, 2], "f": [12346.0, 12347.0], "b": [True, False],
-                          "s": ["2021-01-01", "2021-01-02"],
-                          "tz": pd.to_datetime(["2021-01-01 12:00", "2021-01-02 12:00"])
-                          .tz_localize("Europe/Oslo")})
+    frame = pd.DataFrame(
+        {
+            "i": [1, 2],
+            "f": [12346.0, 12347.0],
+            "b": [True, False],
+            "s": ["2021-01-01", "2021-01-02"],
+            "tz": pd.to_datetime(["2021-01-01 12:00", "2021-01-02 12:00"]).tz_localize(
+                "Europe/Oslo"
+            ),
+        }
+    )
     frame.to_parquet(tmp_path / "p.parquet")
     back = read_table(tmp_path / "p.parquet").frame
     assert back["i"].dtype == np.int64 and back["f"].dtype == np.float64
@@ -376,8 +425,10 @@ R4 = [1004, 12348, dt.datetime(2011, 1, 5), 4.0, "0004"]
 
 
 def test_excel_stacks_sheets_and_drops_cross_sheet_duplicates(tmp_path: Path) -> None:
-    path = make_book(tmp_path / "book.xlsx", {
-        "2010": [HEAD, R1, R2, R2, R3], "Empty": [], "2011": [HEAD, R2, R3, R4, R4]})
+    path = make_book(
+        tmp_path / "book.xlsx",
+        {"2010": [HEAD, R1, R2, R2, R3], "Empty": [], "2011": [HEAD, R2, R3, R4, R4]},
+    )
     table = read_table(path)
     frame = table.frame
     assert table.format == "excel"
@@ -418,8 +469,9 @@ def test_excel_mixed_cells_are_typed_like_text(tmp_path: Path) -> None:
     table = read_table(make_book(tmp_path / "m.xlsx", {"S": rows}))
     assert table.frame["d"].dtype == "datetime64[ns]"
     assert table.frame["n"].dtype == np.float64 and table.frame["n"].isna().sum() == 1
-    assert table.details["unparseable"] == {"d": {"count": 1, "first_line": 11,
-                                                  "first_value": "soon"}}
+    assert table.details["unparseable"] == {
+        "d": {"count": 1, "first_line": 11, "first_value": "soon"}
+    }
 
 
 # ------------------------------------------------------------------ errors
@@ -430,31 +482,44 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     fails(tmp_path, UsageError, "is a directory")
 
 
-@pytest.mark.parametrize(("name", "data", "fragment"), [
-    ("empty.csv", b"", "the file is empty"),
-    ("blank.csv", b" \n\t\r\n ", "the file is empty"),
-    ("empty.xlsx", b"", "the file is empty"),
-    ("head.csv", b"a,b,c\n", "no data rows (only a header)"),
-    ("head2.csv", b"a,b,c\r\n\r\n", "no data rows (only a header)"),
-    ("bin.csv", bytes(range(256)) * 4, "not a text table (binary content)"),
-    ("ctl.csv", b"\x01\x02\x03\x04\x05\x06abc\x07\x08" * 50, "not a text table (binary content)"),
-    ("page.csv", b"\n<!DOCTYPE html>\n<html><body><table></table></body></html>\n",
-     "this is an HTML page, not a data table"),
-    ("page2.csv", b"<html lang='en'>\n<head></head></html>", "this is an HTML page"),
-    ("more.csv", b"a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4,5\n",
-     "line 7 has 5 fields, expected 4"),
-    ("fewer.csv", b"a,b,c\n1,2,3\n1,2\n", "line 3 has 2 fields, expected 3"),
-    ("quoted.csv", b'a,b\n"x\ny",2\n3,4,5\n', "line 4 has 3 fields, expected 2"),
-    ("dup.csv", b"id,name, id\n1,2,3\n", "duplicate column name 'id'"),
-    ("bad.parquet", b"PAR1 this is not parquet", "not a readable Parquet file"),
-    ("bad.xlsx", b"PK\x03\x04 broken zip", "not a readable Excel workbook"),
-    ("text.xlsx", b"a,b\n1,2\n", "not a readable Excel workbook"),
-    ("bad.json", b'[{"a": 1}, {"a": }]', "invalid JSON at line 1"),
-    ("bad.jsonl", b'{"a": 1}\n{"a": 2}\n{"a" 3}\n', "invalid JSON on line 3"),
-    ("scalars.json", b"[1, 2]", "record 1 is a JSON int"),
-    ("none.json", b"[]", "no data rows"),
-    ("string.json", b'"hello"', "expected an array of records"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "fragment"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("blank.csv", b" \n\t\r\n ", "the file is empty"),
+        ("empty.xlsx", b"", "the file is empty"),
+        ("head.csv", b"a,b,c\n", "no data rows (only a header)"),
+        ("head2.csv", b"a,b,c\r\n\r\n", "no data rows (only a header)"),
+        ("bin.csv", bytes(range(256)) * 4, "not a text table (binary content)"),
+        (
+            "ctl.csv",
+            b"\x01\x02\x03\x04\x05\x06abc\x07\x08" * 50,
+            "not a text table (binary content)",
+        ),
+        (
+            "page.csv",
+            b"\n<!DOCTYPE html>\n<html><body><table></table></body></html>\n",
+            "this is an HTML page, not a data table",
+        ),
+        ("page2.csv", b"<html lang='en'>\n<head></head></html>", "this is an HTML page"),
+        (
+            "more.csv",
+            b"a,b,c,d\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4\n1,2,3,4,5\n",
+            "line 7 has 5 fields, expected 4",
+        ),
+        ("fewer.csv", b"a,b,c\n1,2,3\n1,2\n", "line 3 has 2 fields, expected 3"),
+        ("quoted.csv", b'a,b\n"x\ny",2\n3,4,5\n', "line 4 has 3 fields, expected 2"),
+        ("dup.csv", b"id,name, id\n1,2,3\n", "duplicate column name 'id'"),
+        ("bad.parquet", b"PAR1 this is not parquet", "not a readable Parquet file"),
+        ("bad.xlsx", b"PK\x03\x04 broken zip", "not a readable Excel workbook"),
+        ("text.xlsx", b"a,b\n1,2\n", "not a readable Excel workbook"),
+        ("bad.json", b'[{"a": 1}, {"a": }]', "invalid JSON at line 1"),
+        ("bad.jsonl", b'{"a": 1}\n{"a": 2}\n{"a" 3}\n', "invalid JSON on line 3"),
+        ("scalars.json", b"[1, 2]", "record 1 is a JSON int"),
+        ("none.json", b"[]", "no data rows"),
+        ("string.json", b'"hello"', "expected an array of records"),
+    ],
+)
 def test_bad_files(tmp_path: Path, name: str, data: bytes, fragment: str) -> None:
     path = put(tmp_path, name, data)
     error = InputFileError
@@ -475,16 +540,22 @@ def test_unknown_extensions_are_sniffed(tmp_path: Path) -> None:
     assert read_table(tmp_path / "book").format == "excel"
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ints=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=20),
-       floats=st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64),
-                       min_size=1, max_size=20))
-def test_numbers_round_trip_through_csv(tmp_path: Path, ints: list[int],
-                                        floats: list[float]) -> None:
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ints=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=20),
+    floats=st.lists(
+        st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1, max_size=20
+    ),
+)
+def test_numbers_round_trip_through_csv(
+    tmp_path: Path, ints: list[int], floats: list[float]
+) -> None:
     size = min(len(ints), len(floats))
-    frame = pd.DataFrame({"i": np.array(ints[:size], dtype=np.int64),
-                          "f": np.array(floats[:size], dtype=np.float64)})
+    frame = pd.DataFrame(
+        {"i": np.array(ints[:size], dtype=np.int64), "f": np.array(floats[:size], dtype=np.float64)}
+    )
     write_table(frame, tmp_path / "h.csv")
     back = read_table(tmp_path / "h.csv").frame
     assert back["i"].tolist() == frame["i"].tolist()
@@ -504,8 +575,16 @@ def online_retail(shared_data: Path) -> LoadedTable:
 def test_online_retail(online_retail: LoadedTable) -> None:
     frame = online_retail.frame
     assert frame.shape == (541_909, 8)
-    assert list(frame.columns) == ["InvoiceNo", "StockCode", "Description", "Quantity",
-                                   "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
+    assert list(frame.columns) == [
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ]
     assert frame["InvoiceDate"].dtype == "datetime64[ns]"
     assert frame["InvoiceDate"].isna().sum() == 0
     assert frame["InvoiceDate"].min() == T(2010, 12, 1, 8, 26)
@@ -624,11 +703,11 @@ def test_corrupt_gzip_is_an_input_error(tmp_path: Path) -> None:
 def test_amounts_written_as_money(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_text(
-        'customer,total,refund,code\n'
+        "customer,total,refund,code\n"
         'a,"$1,234.50",(12.00),123 456\n'
-        'b,$5,-$3.25,789 012\n'
+        "b,$5,-$3.25,789 012\n"
         'c,,"($1,000)",345 678\n'
-        'd,17.5,0,901 234\n',
+        "d,17.5,0,901 234\n",
         encoding="utf-8",
     )
     table = read_table(path)

@@ -42,8 +42,27 @@ import pyarrow.compute as pc
 
 #: Cell spellings read as missing once stripped; Excel error values count as missing too.
 NA_VALUES: frozenset[str] = frozenset(
-    {"", "NA", "N/A", "n/a", "#N/A", "null", "NULL", "Null", "NaN", "nan", "None", "<NA>",
-     "NaT", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"}
+    {
+        "",
+        "NA",
+        "N/A",
+        "n/a",
+        "#N/A",
+        "null",
+        "NULL",
+        "Null",
+        "NaN",
+        "nan",
+        "None",
+        "<NA>",
+        "NaT",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+    }
 )
 _NA_SET = pa.array(sorted(NA_VALUES), pa.string())
 
@@ -77,14 +96,18 @@ def money_digits(mark: str) -> str:
     """Regular expression of what a money value drops to become a plain number."""
     return "[^0-9.]" if mark == "." else "[^0-9,]"
 
+
 # Date formats: (label, regex with groups A B C and a time, field orders).  One label and
 # order is ONE format.  When day-first and month-first parse equally many values (no first
 # or second field above 12) we choose DAY-FIRST: it is the order of every listed format but
 # US slashes; the choice is recorded in details["date_formats"].
 _TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<F>\d{1,9}))?)?)?"
 DATE_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("YYYY-MM-DD", r"^(?P<A>\d{4})-(?P<B>\d{1,2})-(?P<C>\d{1,2})" + _TIME
-     + r"(?P<Z>Z|[+-]\d{2}:?\d{2})?$", ("ymd",)),
+    (
+        "YYYY-MM-DD",
+        r"^(?P<A>\d{4})-(?P<B>\d{1,2})-(?P<C>\d{1,2})" + _TIME + r"(?P<Z>Z|[+-]\d{2}:?\d{2})?$",
+        ("ymd",),
+    ),
     ("YYYY/MM/DD", r"^(?P<A>\d{4})/(?P<B>\d{1,2})/(?P<C>\d{1,2})" + _TIME + "$", ("ymd",)),
     ("/", r"^(?P<A>\d{1,2})/(?P<B>\d{1,2})/(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
     ("-", r"^(?P<A>\d{1,2})-(?P<B>\d{1,2})-(?P<C>\d{4})" + _TIME + "$", ("dmy", "mdy")),
@@ -92,9 +115,6 @@ DATE_SHAPES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 _NAT = np.iinfo(np.int64).min
 _NS = 1_000_000_000
-
-
-
 
 
 #: A number written as a percentage: ``15%``, ``-2.5 %``; read as the fraction (0.15).
@@ -152,8 +172,9 @@ def _part(extracted: pa.ChunkedArray, name: str) -> np.ndarray:
     return floats(pc.cast(part, pa.int64()))
 
 
-def _civil_to_ns(y: np.ndarray, m: np.ndarray, d: np.ndarray, clock: list[np.ndarray],
-                 tz_minutes: np.ndarray) -> np.ndarray:
+def _civil_to_ns(
+    y: np.ndarray, m: np.ndarray, d: np.ndarray, clock: list[np.ndarray], tz_minutes: np.ndarray
+) -> np.ndarray:
     """Nanoseconds since 1970 of calendar parts; ``_NAT`` where invalid or missing."""
     valid = ~(np.isnan(y) | np.isnan(m) | np.isnan(d))
     y0, m0, d0 = (np.where(valid, v, 1).astype(np.int64) for v in (y, m, d))
@@ -204,8 +225,9 @@ def _parse_dates(column: pa.ChunkedArray, values: pa.ChunkedArray) -> tuple[np.n
             ns = _civil_to_ns(*ymd, clock, tz)
             good = int((ns != _NAT).sum())
             if good > best[0]:
-                name = "{0}{1}{2}{1}YYYY".format(*(("DD", label, "MM") if order == "dmy"
-                                                   else ("MM", label, "DD")))
+                name = "{0}{1}{2}{1}YYYY".format(
+                    *(("DD", label, "MM") if order == "dmy" else ("MM", label, "DD"))
+                )
                 best = (good, ns, label if order == "ymd" else name)
     return best[1], best[2]
 
@@ -250,8 +272,12 @@ def type_strings(column: pa.ChunkedArray, *, decimal_comma: bool) -> Typed:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or value is pd.NaT or value is pd.NA or (
-        isinstance(value, float) and math.isnan(value))
+    return (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def cell_text(value: Any) -> str:
@@ -274,8 +300,10 @@ def cell_text(value: Any) -> str:
 def type_objects(values: Sequence[Any]) -> Typed | pa.ChunkedArray:
     """Native numbers or datetimes -> a typed column; anything else -> strings to type."""
     present = [v for v in values if not _is_missing(v)]
-    if present and all(isinstance(v, int | float | np.integer | np.floating)
-                       and not isinstance(v, bool | np.bool_) for v in present):
+    if present and all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+        for v in present
+    ):
         if len(present) == len(values) and all(isinstance(v, int | np.integer) for v in present):
             try:
                 return Typed(pd.Series(np.array(values, dtype=np.int64)), "integer")
@@ -289,8 +317,9 @@ def type_objects(values: Sequence[Any]) -> Typed | pa.ChunkedArray:
             return Typed(naive_ns(stamps), "datetime")
         except (ValueError, TypeError, OverflowError):
             pass
-    return pa.chunked_array([pa.array([None if _is_missing(v) else cell_text(v) for v in values],
-                                      pa.string())])
+    return pa.chunked_array(
+        [pa.array([None if _is_missing(v) else cell_text(v) for v in values], pa.string())]
+    )
 
 
 def naive_ns(stamps: pd.Series) -> pd.Series:
@@ -298,8 +327,6 @@ def naive_ns(stamps: pd.Series) -> pd.Series:
     if stamps.dt.tz is not None:
         stamps = stamps.dt.tz_convert(None)
     return stamps.astype("datetime64[ns]")
-
-
 
 
 # ----------------------------------------------------------------------------- dates as numbers
@@ -365,8 +392,11 @@ def number_dates(values: np.ndarray, label: str) -> np.ndarray:
     if label == "YYYYMMDD":
         ns = _yyyymmdd_ns(v)
     else:
-        seconds = {"epoch_s": v, "epoch_ms": v / 1000,
-                   "excel_serial": (v - _EXCEL_EPOCH_DAYS) * 86_400}[label]
+        seconds = {
+            "epoch_s": v,
+            "epoch_ms": v / 1000,
+            "excel_serial": (v - _EXCEL_EPOCH_DAYS) * 86_400,
+        }[label]
         ns = np.round(seconds * 1e6).astype(np.int64) * 1000  # microseconds, as SQL does
     return np.where(nan, _NAT, ns).view("datetime64[ns]")
 
@@ -399,6 +429,8 @@ NUMBER_DATE_HINT = (
     "Excel serial days) only when the column's name says date or time: name it so in a "
     "header line (e.g. 'date')"
 )
+
+
 def type_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its text and mixed columns typed by these rules, as a file's would be
     (a DataFrame built in Python, a database result); typed columns are left as they are."""

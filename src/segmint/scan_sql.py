@@ -45,8 +45,6 @@ class Rule:
     zoned: bool = False  # ISO dates with a UTC offset in the sample
 
 
-
-
 def flag_value(flag: str) -> str:
     """The value column a flag ``chk_<role>_<kind>`` checks."""
     role = flag.split("_")[1]

@@ -179,4 +179,3 @@ def make_transactions(
     if not return_truth:
         return frame
     return frame, chunk.truth().to_pandas()
-

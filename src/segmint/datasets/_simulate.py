@@ -526,4 +526,3 @@ def _chunk_seeds(seed: Any, n_chunks: int) -> list[np.random.SeedSequence]:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise UsageError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.SeedSequence(int(seed)).spawn(n_chunks)
-

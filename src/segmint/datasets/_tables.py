@@ -273,7 +273,6 @@ def _lookup_table(weights: np.ndarray) -> np.ndarray:
     return table
 
 
-
 @dataclass(frozen=True)
 class _Catalogue:
     """Products, three non-product codes at the end, and the per-line sampling tables.
@@ -394,4 +393,3 @@ def _calendar(start_day: int, n_days: int) -> _Calendar:
     for array in (cdf, sale, xmas):
         array.setflags(write=False)
     return _Calendar(day_cdf=cdf, is_sale=sale, is_xmas_season=xmas)
-

@@ -316,8 +316,7 @@ class CleaningSQL:
         else:
             voided = f"WHEN v.row_hash IS NOT NULL THEN {_state('voided')}"
             join = (
-                "LEFT JOIN voided AS v "
-                "ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id"
+                "LEFT JOIN voided AS v ON c.row_hash = v.row_hash AND c.customer_id = v.customer_id"
             )
         return f"""
             CREATE OR REPLACE TEMP VIEW final AS

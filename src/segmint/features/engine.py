@@ -225,9 +225,7 @@ def compute_features(
             f"({overview['first_ts'].date()})"
         )
     resolved = _resolve_spec(spec, overview)
-    clean = CleaningSQL(
-        resolved, as_of=_ts(as_of_date), future_cut=future_cut, in_place=in_place
-    )
+    clean = CleaningSQL(resolved, as_of=_ts(as_of_date), future_cut=future_cut, in_place=in_place)
 
     # The classified lines are materialised once; the views ``dated`` and ``final`` add
     # the states that need the as-of date, other lines (voided) or the threshold.
