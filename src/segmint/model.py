@@ -38,8 +38,8 @@ from segmint.algorithms.auto import STABILITY_TOLERANCE, AlgorithmChoice, choose
 from segmint.algorithms.base import CorePointAssigner, nearest_centers, single_thread
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
-from segmint.selection import DEFAULT_RANGE, Selection, choose_k
-from segmint.stability import Stability, model_stability
+from segmint.selection import DEFAULT_RANGE, STABILITY_FLOOR, Selection, choose_k
+from segmint.stability import STABLE_ARI, Stability, model_stability
 from segmint.validity import Validity, discriminant_check, validity_warnings
 
 __all__ = [
@@ -284,6 +284,94 @@ def _second_look(
     )
 
 
+def best_supported_k(selection: Selection) -> int | None:
+    """The selection's best-supported other k: stable, then most index votes, then most stable.
+
+    Candidates are the ks >= 2 other than the chosen one whose k-means bootstrap ARI in the
+    selection reached :data:`STABLE_ARI`; None when there is none.
+    """
+    votes = [v for v in selection.votes.values() if isinstance(v, int)]
+    rated = [
+        s
+        for s in selection.scores
+        if s.k >= 2 and s.k != selection.k and (s.stability or 0.0) >= STABLE_ARI
+    ]
+    if not rated:
+        return None
+    return max(rated, key=lambda s: (votes.count(s.k), s.stability or 0.0, -s.k)).k
+
+
+def _final_check(
+    X: np.ndarray,
+    selection: Selection,
+    name: str,
+    fitted: Fitted,
+    stability: Stability,
+    rng: np.random.Generator,
+    rounds: int,
+    n_init: int,
+    family: str,
+) -> tuple[Selection, str, Fitted, Stability | None] | None:
+    """With k automatic, a final model that does not come back on resamples is not kept.
+
+    The selection measured the chosen k's stability with k-means on a few resamples; the
+    final check, on fresh resamples of the family that drew the segments, can disagree.
+    Below :data:`STABILITY_FLOOR` (Hennig's bar for a pattern at all), the best-supported
+    other k (:func:`best_supported_k`) is fitted with ``family`` (k-means when the
+    family was chosen automatically, else the user's) and checked the same way;
+    when it too falls below the floor, or there is none, there are no reliable segments
+    and every customer is in one (k = 1). The reasons say what was seen and done. None
+    when the final model passes.
+    """
+    if selection.mode != "auto" or stability.bootstrap_ari >= STABILITY_FLOOR:
+        return None
+    if not FAMILIES[name].takes_k or not FAMILIES[family].takes_k:
+        return None
+    seen = (
+        f"final check: k = {fitted.k} ({name}) does not come back on fresh resamples "
+        f"(bootstrap ARI {stability.bootstrap_ari:.2f} < {STABILITY_FLOOR})"
+    )
+    reasons = [*selection.reasons, seen]
+    rejected = {"k": fitted.k, "family": name, "bootstrap_ari": float(stability.bootstrap_ari)}
+    other = best_supported_k(selection)
+    if other is not None:
+        if family == "kmeans":
+            refit = kmeans_family.fit(X, other, rng, n_init=n_init)
+        else:
+            refit = fit_family(family, X, other, rng)
+        checked = _stability_of(family, X, refit, rng, rounds)
+        if checked.bootstrap_ari >= STABILITY_FLOOR:
+            reasons.append(
+                f"k = {other}, the best-supported stable k of the selection, is fitted instead "
+                f"with {family} (bootstrap ARI {checked.bootstrap_ari:.2f})"
+            )
+            rule = f"{selection.rule}; fell back to k = {other} after the final check"
+            check = {**rejected, "outcome": "fallback"}
+            chosen = replace(selection, k=other, rule=rule, reasons=reasons, final_check=check)
+            return chosen, family, refit, checked
+        reasons.append(
+            f"k = {other}, the best-supported other k, does not come back either "
+            f"(bootstrap ARI {checked.bootstrap_ari:.2f})"
+        )
+    reasons.append("no reliable segments: every customer is in one segment (k = 1)")
+    single = kmeans_family.fit(X, 1, rng, n_init=1)
+    rule = f"{selection.rule}; no reliable segments after the final check"
+    message = (
+        f"No reliable segments: the {fitted.k} groups found do not come back on resampled "
+        f"customers (bootstrap ARI {stability.bootstrap_ari:.2f} < {STABILITY_FLOOR})."
+    )
+    chosen = replace(
+        selection,
+        k=1,
+        rule=rule,
+        reasons=reasons,
+        structure=False,
+        message=message,
+        final_check={**rejected, "outcome": "none"},
+    )
+    return chosen, "kmeans", single, None
+
+
 def _check_distinct(X: np.ndarray, k: int) -> None:
     n = len(X)
     distinct = len(np.unique(X, axis=0)) if n <= 100_000 else n
@@ -460,6 +548,26 @@ def fit_segmentation(
                 name, fitted, stability, choice = _second_look(
                     name, X, fitted, stability, choice, rng, stability_rounds, n_init
                 )
+            fallback = _final_check(
+                X,
+                selection,
+                name,
+                fitted,
+                stability,
+                rng,
+                stability_rounds,
+                n_init,
+                "kmeans" if choice is not None else name,
+            )
+            if fallback is not None:
+                selection, name, fitted, stability = fallback
+                if choice is not None:
+                    choice = replace(
+                        choice,
+                        algorithm=name,
+                        fitted=None,
+                        reasons=[*choice.reasons, f"{name} after the final stability check"],
+                    )
         checked = diagnostics and fitted.k > 1
         discriminant = discriminant_check(X, fitted.labels, rng) if checked else {}
     if len(order) < n:

@@ -746,5 +746,9 @@ def _headline(summary: dict[str, Any]) -> str:
     stability = summary.get("stability")
     ari = stability.get("bootstrap_ari") if isinstance(stability, dict) else None
     return structure_sentence(
-        summary["k"], bool(summary.get("structure", True)), score.get("silhouette"), ari
+        summary["k"],
+        bool(summary.get("structure", True)),
+        score.get("silhouette"),
+        ari,
+        selection.get("final_check"),
     )

@@ -150,6 +150,10 @@ class Selection:
         The k each index would choose on its own.
     continuum_k : int or None
         The suggested k for a partition of a continuum.
+    final_check : dict
+        When the final model failed its stability check and was replaced: the rejected
+        ``k``, its ``family`` and ``bootstrap_ari``, and the ``outcome`` (``"fallback"``
+        to the best-supported k, or ``"none"``: no reliable segments). Empty otherwise.
     """
 
     k: int
@@ -164,6 +168,7 @@ class Selection:
     structure_test: dict[str, Any] = field(default_factory=dict)
     votes: dict[str, int | None] = field(default_factory=dict)
     continuum_k: int | None = None
+    final_check: dict[str, Any] = field(default_factory=dict)
 
     def score(self, k: int) -> KScore | None:
         """The row of ``k`` in the table."""
@@ -183,6 +188,7 @@ class Selection:
             "knee": self.knee,
             "continuum_k": self.continuum_k,
             "sample_size": self.sample_size,
+            "final_check": dict(self.final_check),
             "scores": [asdict(score) for score in self.scores],
         }
 
