@@ -835,3 +835,27 @@ def test_console_script(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr == f"error: {empty}: the file is empty\n"
     assert not (tmp_path / "e").exists()
+
+
+def test_without_an_id_column_outputs_name_the_row_numbers(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    rows = ["age,income,visits"] + [
+        f"{rng.randint(20, 70)},{rng.randint(10, 200)},{rng.randint(0, 30)}" for _ in range(80)
+    ]
+    data = tmp_path / "people.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert_ok(invoke("fit", data, "--out", out))
+    segments = pd.read_csv(out / "segments.csv")
+    assert list(segments.columns[:2]) == ["row_number", "segment"]
+    assert segments["row_number"].tolist() == list(range(1, 81))
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert any("in row_number: data row numbers, not ids" in w for w in summary["warnings"])
+    labelled = tmp_path / "labelled.csv"
+    assert_ok(invoke("assign", out, data, "--out", labelled))
+    assigned = pd.read_csv(labelled)
+    assert assigned["row_number"].tolist() == list(range(1, 81))
+    assert assigned["segment"].tolist() == segments["segment"].tolist()
+    printed = invoke("assign", out, data)
+    assert_ok(printed)
+    assert printed.stdout.splitlines()[0].startswith("row_number,segment")

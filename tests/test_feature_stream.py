@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmint import scan
+from segmint import scan, workplan
 from segmint.datasets import write_transactions
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features import FAMILIES, detect_roles, frame_features, spec_from_roles
@@ -65,7 +65,7 @@ def test_generator_log_streamed_equals_in_memory(
 ) -> None:
     path = generated[suffix]
     if work == "file":
-        monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)  # the log "does not fit"
+        monkeypatch.setattr(workplan, "LINE_BYTES", 1 << 40)  # the log "does not fit"
     result = streamed(path)
     assert result.load["work"]["work_database"] == work
     assert_same(in_memory(path), result.features)
@@ -86,7 +86,7 @@ def test_gzip_log_streamed_equals_the_plain_file(
     packed = tmp_path / "log.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     if work == "file":
-        monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)
+        monkeypatch.setattr(workplan, "LINE_BYTES", 1 << 40)
     assert scan.can_stream(packed)
     result = streamed(packed)
     assert result.load["work"]["work_database"] == work
@@ -343,14 +343,14 @@ def test_sizes_are_read_as_duckdb_spells_them() -> None:
 def test_work_plan_keeps_small_logs_in_memory_and_bounds_large_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(scan, "physical_memory", lambda: 24 << 30)
+    monkeypatch.setattr(workplan, "physical_memory", lambda: 24 << 30)
     small = scan.plan_work(1_000_000)
     assert (small.in_memory, small.memory_limit) == (True, "4096MiB")  # a quarter, capped
     large = scan.plan_work(50_000_000)
     assert (large.in_memory, large.memory_limit) == (False, "1GB")
     assert scan.plan_work(16_000_000).in_memory is True
     assert scan.plan_work(18_000_000).in_memory is False
-    monkeypatch.setattr(scan, "physical_memory", lambda: 4 << 30)  # a small machine
+    monkeypatch.setattr(workplan, "physical_memory", lambda: 4 << 30)  # a small machine
     assert scan.plan_work(5_000_000).in_memory is False
     assert scan.plan_work(4_000_000).in_memory is True
     # a limit given is DuckDB's either way; the log stays in memory only within it

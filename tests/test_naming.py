@@ -237,6 +237,12 @@ def test_active_names_need_recency_within_the_population_median() -> None:
         ("recency_days", 300.0, 1.0, False, "long since the last order"),
         ("tenure", 3.0, -1.0, False, "recent sign-ups"),
         ("Annual Income (k$)", 90.0, 1.0, False, "high annual income"),
+        ("Spending Score (1-100)", 80.0, 1.0, False, "high spending score"),
+        ("spend_rank", 2.0, -1.0, False, "low spend rank"),
+        ("Teenhome", 1.0, 1.0, False, "families with teenagers"),
+        ("Kidhome", 0.0, -0.8, False, "few young children at home"),
+        ("n_children", 2.0, 1.0, False, "families with children"),
+        ("child_age", 12.0, 1.0, False, "high child age"),
     ],
 )
 def test_phrases_a_marketer_uses(

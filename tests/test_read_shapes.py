@@ -139,17 +139,53 @@ def test_standard_input_plain_and_gzip(tmp_path: Path) -> None:
         assert (tmp_path / name / "segments.csv").exists()
 
 
-def test_headerless_log_with_number_dates_says_how_to_name_the_date(tmp_path: Path) -> None:
+def test_headerless_log_with_number_dates_read_when_the_spec_names_the_time(
+    tmp_path: Path,
+) -> None:
+    lines = "C001,19970101,11.77\nC002,19970102,3.5\nC001,19970105,2.0\nC003,19970301,8.25\n"
     path = tmp_path / "log.csv"
-    path.write_text("C001,19970101,11.77\nC002,19970102,3.5\nC001,19970105,2.0\n")
+    path.write_text(lines)
     spec = tmp_path / "spec.toml"
     spec.write_text('[columns]\ncustomer = "column_1"\ntime = "column_2"\namount = "column_3"\n')
-    done = _segmint("features", str(path), "--spec", str(spec), "--out", str(tmp_path / "f.csv"))
-    assert done.returncode == 1
-    assert "'column_2' is not a date/time column; it holds numbers" in done.stderr.decode()
-    path.write_text("id,date,amount\n" + path.read_text())
-    done = _segmint("features", str(path), "--out", str(tmp_path / "f.csv"))
+    headed = tmp_path / "headed.csv"
+    headed.write_text("id,date,amount\n" + lines)
+    reference = tmp_path / "reference.csv"
+    done = _segmint("features", str(headed), "--as-of", "1997-04-01", "--out", str(reference))
     assert done.returncode == 0, done.stderr.decode()
+    for name, extra in (("streamed", ()), ("memory", ("--sep", ","))):
+        out = tmp_path / f"{name}.csv"
+        done = _segmint(
+            "features", str(path), "--spec", str(spec), "--as-of", "1997-04-01",
+            "--out", str(out), *extra,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr.decode()
+        assert "segmint-sample" not in done.stderr.decode()
+        pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(reference), rtol=1e-12)
+    # Without the spec, numbers are no dates: the no-header warning says how to name them.
+    loaded = read_table(path)
+    assert loaded.details["number_date_columns"] == {}
+    assert "name the id with --id column_1" in loaded.details["warnings"][0]
+
+
+def test_headerless_log_taken_as_customers_warns_that_it_looks_like_a_log(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(2)
+    rows = [
+        f"{c:05d},{19970101 + int(rng.integers(0, 12)) * 100 + int(rng.integers(0, 28))},"
+        f"{rng.uniform(5, 80):.2f}"
+        for c in rng.integers(1, 61, 400)
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(rows) + "\n")
+    done = _segmint("fit", str(path), "--out", str(tmp_path / "run"), "--json")
+    assert done.returncode == 0, done.stderr.decode()
+    import json
+
+    warnings = json.loads(done.stdout)["warnings"]
+    assert any(
+        "column 'column_1' repeats" in w and "'column_2' holds dates" in w for w in warnings
+    ), warnings
 
 
 @pytest.mark.parametrize("kind", ["epoch_s", "epoch_ms", "excel_serial"])

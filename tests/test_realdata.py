@@ -37,14 +37,18 @@ def check_outputs(run: FitRun) -> tuple[pd.DataFrame, pd.DataFrame]:
     # A Gaussian mixture adds its posterior of every segment (p_segment_<id>).
     posteriors = [c for c in segments.columns if c.startswith("p_segment_")]
     assert posteriors == [] or summary["algorithm"] == "gmm"
-    assert list(segments.columns) == SEGMENT_COLUMNS + posteriors + quality
+    # Without an id column the ids are data row numbers, and the column says so.
+    no_id = str(summary["data"].get("customer_id", "")).startswith("row number")
+    id_col = "row_number" if no_id else "customer_id"
+    columns = [id_col if c == "customer_id" else c for c in SEGMENT_COLUMNS]
+    assert list(segments.columns) == columns + posteriors + quality
     assert segments["confidence"].between(0.0, 1.0).all()
     assert len(segments) == summary["n_customers"]
     assert len(excluded) == summary["n_excluded"]
-    assert segments["customer_id"].is_unique
-    named = [i for i in excluded["customer_id"] if i]
+    assert segments[id_col].is_unique
+    named = [i for i in excluded[id_col] if i]
     assert len(named) == len(set(named))
-    assert not set(segments["customer_id"]) & set(named)
+    assert not set(segments[id_col]) & set(named)
     names = [s["name"] for s in summary["segments"]]
     assert len(names) == len(set(names)) == summary["k"]
     assert sorted(segments["segment"].unique()) == list(range(summary["k"]))
@@ -244,8 +248,19 @@ def test_mall_customers(shared_data: Path, tmp_path: Path) -> None:
         .splitlines()[1]
         .startswith("0001,")
     )
-    assert decisions_of(summary, "Genre") == [{"column": "Genre", "action": "one-hot", "levels": 2}]
-    assert "Genre=Male" in summary["preparation"]["columns"]
+    # By default the segments are not the two levels of Genre (k = 2, a pure gender split
+    # before): Genre is left out and the customers segmented on age, income and score.
+    assert decisions_of(summary, "Genre")[0]["action"] == "excluded"
+    assert summary["trivial_excluded"][0]["column"] == "Genre"
+    assert summary["trivial_excluded"][0]["value"] == 1.0
+    assert summary["warnings"][0].startswith("the first segments were the levels of Genre")
+    assert "Genre=Male" not in summary["preparation"]["columns"]
+    assert summary["trivial_partition"] is None
+    kept = fit_file(data, out_dir=tmp_path / "kept", keep=("Genre",))
+    assert decisions_of(kept.summary, "Genre") == [
+        {"column": "Genre", "action": "one-hot", "levels": 2}
+    ]
+    assert kept.summary["trivial_partition"]["column"] == "Genre"
     names = [s["name"] for s in summary["segments"]]
     assert not set(names) & set(ARCHETYPES)
     assert all(name and name != "Typical customers" for name in names)
@@ -301,5 +316,10 @@ def test_wholesale_customers(shared_data: Path, tmp_path: Path) -> None:
     assert summary["n_customers"] == 440
     assert summary["n_excluded"] == 0
     segments, _ = check_outputs(run)
-    assert segments["customer_id"].tolist() == [str(i) for i in range(1, 441)]
+    assert segments["row_number"].astype(str).tolist() == [str(i) for i in range(1, 441)]
     assert {"Fresh", "Milk", "Grocery"} <= set(summary["features"])
+    # The two channels (hotel/restaurant/cafe, retail) were the segments; without the
+    # Channel column the spending shows no distinct segments, and the warning says so.
+    assert summary["trivial_excluded"][0]["column"] == "Channel"
+    assert summary["k"] == 1
+    assert "the levels of Channel are the only split" in summary["warnings"][0]

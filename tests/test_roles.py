@@ -125,10 +125,20 @@ def test_customer_tables_get_no_shape_warning() -> None:
     (no_id,) = customer_table(table, detect_roles(table)).warnings
     assert no_id == (
         "no customer id column found: each row is one customer, numbered by its position "
-        "(1 to 100 in customer_id: data row numbers, not ids); if a column identifies the "
+        "(1 to 100 in row_number: data row numbers, not ids); if a column identifies the "
         "customers, name it with --id COLUMN"
     )
     few = _purchases().assign(Kürzel=[f"K{i % 10}" for i in range(120)])  # a category
     assert customer_table(few, detect_roles(few)).warnings == (no_id.replace("100", "120"),)
     with_id = table.assign(customer_id=[f"c{i}" for i in range(100)])
     assert customer_table(with_id, detect_roles(with_id)).warnings == ()
+
+
+def test_a_yes_no_flag_named_after_customers_is_not_their_id() -> None:
+    frame = pd.DataFrame(
+        {"id": [f"u{i}" for i in range(6)], "member": ["yes", "no"] * 3, "visits": range(6)}
+    )
+    assert detect_roles(frame).customer == "id"
+    # The same name holding ids is the customer column.
+    frame["member"] = [f"m{i}" for i in range(6)]
+    assert detect_roles(frame).customer == "member"

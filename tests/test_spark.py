@@ -17,7 +17,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from segmint import segment
 from segmint.artifacts import load_model, save_model
+from segmint.errors import UsageError
 from segmint.featurize import log_features
+from segmint.scan import read_sample
 from segmint.spark import spark_log_features, spark_session
 from segmint.spark.cluster import fit_spark, label_spark
 from segmint.spark.features import configure
@@ -313,3 +315,21 @@ def test_aligned_log_with_number_dates_reads_as_locally(spark, tmp_path: Path) -
     remote = spark_log_features(spark, aligned, today=TODAY).result.features
     local = log_features(comma, today=TODAY).result.features
     pd.testing.assert_frame_equal(remote, local, check_exact=False, rtol=1e-9)
+
+
+def test_sep_reaches_the_spark_reader(spark, tmp_path: Path) -> None:
+    comma, _ = write_twins(tmp_path, n_customers=30)
+    semi = tmp_path / "log_semicolon.csv"
+    pd.read_csv(comma).to_csv(semi, index=False, sep=";")
+    assert read_sample(semi, sep=",").names == (semi.read_text().splitlines()[0],)
+    remote = spark_log_features(spark, semi, today=TODAY, sep=";").result.features
+    local = log_features(comma, today=TODAY).result.features
+    pd.testing.assert_frame_equal(remote, local, check_exact=False, rtol=1e-9)
+    with pytest.raises(UsageError, match="--sep applies to text files"):
+        read_sample(_parquet_copy(comma, tmp_path), sep=";")
+
+
+def _parquet_copy(path: Path, folder: Path) -> Path:
+    target = folder / "log.parquet"
+    pd.read_csv(path).to_parquet(target)
+    return target

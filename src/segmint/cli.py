@@ -262,6 +262,16 @@ def fit(
         list[str] | None,
         typer.Option("--exclude", help="Column never used as a feature (repeatable)."),
     ] = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help=(
+                "Column kept as a feature even when the segments are only its levels "
+                "(by default such a column is left out and the fit done again; repeatable)."
+            ),
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print summary.json to standard output.")
     ] = False,
@@ -342,6 +352,7 @@ def fit(
                 as_of=as_of,
                 master=spark_master,
                 algorithm="kmeans" if algorithm == "auto" else algorithm,
+                sep=sep,
             )
             _print_segments(fitted.result.summary, Path(out or "segmint-output"))
             return
@@ -367,6 +378,7 @@ def fit(
                 sheet=sheet,
                 as_of=as_of,
                 exclude=tuple(exclude or ()),
+                keep=tuple(keep or ()),
                 seed=seed,
                 as_json=as_json,
                 salt=salt if hash_ids else None,
@@ -388,6 +400,7 @@ def fit(
                 sheet=sheet,
                 as_of=as_of,
                 exclude=tuple(exclude or ()),
+                keep=tuple(keep or ()),
                 seed=seed,
                 progress=progress,
                 outcome=outcome,
@@ -445,7 +458,9 @@ def assign(
 
             if data is None or out is None:
                 raise UsageError("--engine spark needs DATA (CSV/TSV/Parquet) and --out")
-            rows = assign_spark_file(model_dir, data, out=out, as_of=as_of, master=spark_master)
+            rows = assign_spark_file(
+                model_dir, data, out=out, as_of=as_of, master=spark_master, sep=sep
+            )
             err_console.print(f"{rows:,} customers labelled in {out}", markup=False)
             return
         source = load_source(data, db=db, query=query, table=table, sheet=sheet, sep=sep)
@@ -456,7 +471,10 @@ def assign(
             )  # fmt: skip
         labelled = run.assignment.assignments
         if run.out is None:
-            sys.stdout.write(labelled.to_csv(index=False))
+            from segmint.pipeline import output_table
+
+            written = output_table(labelled, run.assignment.account)
+            sys.stdout.write(written.to_csv(index=False))
         for note in run.assignment.notes:
             err_console.print(f"note: {note}", markup=False)
         excluded = run.assignment.excluded

@@ -65,35 +65,19 @@ def replace_file(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
 __all__ = ["NA_VALUES", "LoadedTable", "read_table", "write_table"]
 
 _EXTENSIONS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".jsonl": "json",
-    ".ndjson": "json",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
+    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
+    ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
+    ".xlsx": "excel", ".xlsm": "excel",
 }
 GZIP_MAGIC = b"\x1f\x8b"
 """The first bytes of a gzip file: ``log.csv.gz`` is read as ``log.csv``."""
-_WRITERS = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
+_WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
+            ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _DELIMITERS = (",", ";", "\t", "|")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 @dataclass(frozen=True)
 class LoadedTable:
@@ -290,10 +274,8 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     target = Path(os.fspath(path))
     kind = _WRITERS.get(target.suffix.lower())
     if kind is None:
-        raise UsageError(
-            f"{target}: cannot write {target.suffix or 'a file without extension'}"
-            "; use .csv, .parquet or .json"
-        )
+        raise UsageError(f"{target}: cannot write {target.suffix or 'a file without extension'}"
+                         "; use .csv, .parquet or .json")
     if not target.parent.is_dir():
         raise UsageError(f"{target}: folder {target.parent} does not exist")
     if target.is_dir():
@@ -308,21 +290,11 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
                 frame.to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
             elif kind == "parquet":
                 # ids are distinct: a dictionary would only cost time (and fall back)
-                frame.to_parquet(
-                    handle,
-                    index=False,
-                    use_dictionary=[str(c) for c in frame.columns if c != "customer_id"],
-                )
+                frame.to_parquet(handle, index=False, use_dictionary=[
+                    str(c) for c in frame.columns if c != "customer_id"])
             else:
-                handle.write(
-                    frame.to_json(
-                        orient="records",
-                        date_format="iso",
-                        date_unit="ns",
-                        force_ascii=False,
-                        lines=kind == "jsonl",
-                    ).encode()
-                )
+                handle.write(frame.to_json(orient="records", date_format="iso", date_unit="ns",
+                                           force_ascii=False, lines=kind == "jsonl").encode())
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
@@ -382,13 +354,8 @@ def _decode(source: str, data: bytes) -> tuple[str, str]:
 
 def _rows(text: str, delimiter: str, quote: str) -> Iterator[tuple[int, list[str]]]:
     """(1-based first line, fields) of each non-blank row, read like pyarrow reads them."""
-    reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=delimiter,
-        quotechar=quote,
-        doublequote=True,
-        strict=False,
-    )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote,
+                        doublequote=True, strict=False)
     previous = 0
     for row in reader:
         start, previous = previous + 1, reader.line_num
@@ -420,11 +387,8 @@ def _sniff_dialect(text: str, prefer_tab: bool) -> tuple[str, str]:
         for delimiter in _DELIMITERS:
             counts = [len(r) for r in _sample_rows(text, delimiter, quote)]
             mode = max(set(counts), key=counts.count) if counts else 0
-            score = (
-                (counts[0] == mode, counts.count(mode) / len(counts), delimiter == default, mode)
-                if mode > 1
-                else ()
-            )
+            score = (counts[0] == mode, counts.count(mode) / len(counts),
+                     delimiter == default, mode) if mode > 1 else ()
             if score > best:
                 best, choice = score, (delimiter, quote)
     return choice
@@ -453,9 +417,8 @@ def _has_header(rows: list[list[str]]) -> bool:
     first = [_cell_kind(v) for v in rows[0]]
     if all(kind != "text" for kind in first):
         return False
-    if len(rows) < 2 or any(
-        k == "text" and not re.search(r"\d", v) for k, v in zip(first, rows[0], strict=True)
-    ):
+    if len(rows) < 2 or any(k == "text" and not re.search(r"\d", v)
+                            for k, v in zip(first, rows[0], strict=True)):
         return True
     typed = False
     for j, kind in enumerate(first):
@@ -476,28 +439,25 @@ def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
     for j, name in enumerate(names, start=1):
         if name in seen:
             raise InputFileError(
-                f"{source}: duplicate column name {name!r} (columns {seen[name]} and {j})"
-            )
+                f"{source}: duplicate column name {name!r} (columns {seen[name]} and {j})")
         seen[name] = j
     return names
 
 
-def _read_delimited(
-    source: str, data: bytes, fmt: str, delimiter: str | None = None
-) -> LoadedTable:
+def _read_delimited(source: str, data: bytes, fmt: str,
+                    delimiter: str | None = None) -> LoadedTable:
     """Read CSV/TSV text with pyarrow, every column as strings, then type the columns."""
     text, encoding = _decode(source, data)
     head = text.lstrip()[:1024].lower()
     if head.startswith(("<!doctype html", "<html")) or (
-        head.startswith("<") and ("<html" in head or "<body" in head)
-    ):
+            head.startswith("<") and ("<html" in head or "<body" in head)):
         raise InputFileError(f"{source}: this is an HTML page, not a data table")
     stripped = text.lstrip("\r\n")
     offset = text[: len(text) - len(stripped)].count("\n")  # blank lines before the header
     text = stripped
     hint = re.match(r"sep=([,;\t|])\r?\n", text)  # Excel's "sep=;" first line
     if hint:
-        text, offset = text[hint.end() :], offset + 1
+        text, offset = text[hint.end():], offset + 1
     if delimiter is None and hint:
         delimiter = hint.group(1)
     quote = '"'
@@ -517,29 +477,20 @@ def _read_delimited(
         table = pacsv.read_csv(
             pa.BufferReader(payload),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                quote_char=quote,
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=True,
-            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                             double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{j}": pa.string() for j in range(width + 64)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowException as exc:
         expected = None
         try:  # name the first ragged row by its file line, which pyarrow does not report
             for line, row in _rows(text, delimiter, quote):
                 expected = len(row) if expected is None else expected
                 if len(row) != expected:
-                    raise InputFileError(
-                        f"{source}: line {line + offset} has {len(row)} fields, expected {expected}"
-                    ) from exc
+                    raise InputFileError(f"{source}: line {line + offset} has {len(row)} "
+                                         f"fields, expected {expected}") from exc
         except csv.Error:
             pass
         raise InputFileError(f"{source}: cannot parse the table ({_one_line(exc)})") from exc
@@ -561,21 +512,10 @@ def _read_delimited(
             starts.extend(offset + line for line, _ in _rows(text, delimiter, quote))
         return starts[position + int(header)]
 
-    details: dict[str, Any] = {
-        "encoding": encoding,
-        "delimiter": delimiter,
-        "quotechar": quote,
-        "header": header,
-        "rows_read": rows,
-    }
-    loaded = _finish(
-        source,
-        fmt,
-        dict(zip(names, columns, strict=True)),
-        line_of,
-        details,
-        decimal_comma=delimiter != ",",
-    )
+    details: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter,
+                               "quotechar": quote, "header": header, "rows_read": rows}
+    loaded = _finish(source, fmt, dict(zip(names, columns, strict=True)), line_of, details,
+                     decimal_comma=delimiter != ",")
     loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
     return _note_header(loaded)
 
@@ -587,8 +527,7 @@ def _note_header(loaded: LoadedTable) -> LoadedTable:
         loaded.details.setdefault("warnings", []).append(
             f"{loaded.source}: no header row (the first row is typed like the others); the "
             f"columns are named {names[0]}..{names[-1]}: name the id with --id column_1 and "
-            "the other roles with --spec, or add a header line"
-        )
+            "the other roles with --spec, or add a header line")
     return loaded
 
 
@@ -605,13 +544,11 @@ def _refuse_one_column(source: str, text: str, delimiter: str) -> None:
         f"{source}: read as 1 column (delimiter {shown!r}; the lines do not split alike on "
         f"',', ';', tab, '|' or runs of spaces); first line: {first!r}; give the delimiter "
         "with --sep (--sep ' ', --sep '\\t', --sep ';'), and for a purchase log "
-        "--input transactions --id COLUMN --spec SPEC"
-    )
+        "--input transactions --id COLUMN --spec SPEC")
 
 
-def _read_blank_separated(
-    source: str, text: str, fmt: str, encoding: str, offset: int
-) -> LoadedTable:
+def _read_blank_separated(source: str, text: str, fmt: str, encoding: str,
+                          offset: int) -> LoadedTable:
     """Read a table whose columns are separated by runs of spaces or tabs (blanks around
     cells are dropped; a cell cannot hold a blank, and quotes are kept as written)."""
     rows = list(blank_rows(text))
@@ -622,60 +559,35 @@ def _read_blank_separated(
                 f"{source}: line {line + offset} has {len(row)} fields, expected {width} "
                 f"(columns separated by runs of spaces or tabs); first line: "
                 f"{' '.join(rows[0][1])[:120]!r}; if a delimiter other than blanks is used, "
-                "give it with --sep"
-            )
+                "give it with --sep")
     header = _has_header([r for _, r in rows[:200]])
-    names = (
-        _clean_names(source, rows[0][1]) if header else [f"column_{j}" for j in range(1, width + 1)]
-    )
+    names = _clean_names(source, rows[0][1]) if header else [
+        f"column_{j}" for j in range(1, width + 1)]
     body = rows[1:] if header else rows
     if not body:
         raise InputFileError(f"{source}: no data rows (only a header)")
-    columns = {
-        name: pa.chunked_array([pa.array([r[j] for _, r in body], pa.string())])
-        for j, name in enumerate(names)
-    }
-    details: dict[str, Any] = {
-        "encoding": encoding,
-        "delimiter": WHITESPACE,
-        "quotechar": "",
-        "header": header,
-        "rows_read": len(body),
-    }
-    loaded = _finish(
-        source, fmt, columns, lambda p: body[p][0] + offset, details, decimal_comma=True
-    )
+    columns = {name: pa.chunked_array([pa.array([r[j] for _, r in body], pa.string())])
+               for j, name in enumerate(names)}
+    details: dict[str, Any] = {"encoding": encoding, "delimiter": WHITESPACE,
+                               "quotechar": "", "header": header, "rows_read": len(body)}
+    loaded = _finish(source, fmt, columns, lambda p: body[p][0] + offset, details,
+                     decimal_comma=True)
     loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
     return _note_header(loaded)
 
 
-def _finish(
-    source: str,
-    fmt: str,
-    columns: dict[str, Typed | pa.ChunkedArray],
-    line_of: Callable[[int], int],
-    details: dict[str, Any],
-    *,
-    decimal_comma: bool = False,
-) -> LoadedTable:
+def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
+            line_of: Callable[[int], int], details: dict[str, Any], *,
+            decimal_comma: bool = False) -> LoadedTable:
     """Type the remaining string columns, build the frame and record per-column facts."""
     out: dict[str, pd.Series] = {}
-    facts: dict[str, Any] = {
-        "column_types": {},
-        "date_formats": {},
-        "identifier_columns": [],
-        "decimal_comma_columns": [],
-        "money_columns": {},
-        "number_date_columns": {},
-        "percent_columns": [],
-        "unparseable": {},
-    }
+    facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
+                             "decimal_comma_columns": [], "money_columns": {},
+                             "number_date_columns": {}, "percent_columns": [],
+                             "unparseable": {}}
     for name, column in columns.items():
-        typed = (
-            column
-            if isinstance(column, Typed)
-            else type_strings(column, decimal_comma=decimal_comma)
-        )
+        typed = column if isinstance(column, Typed) else type_strings(
+            column, decimal_comma=decimal_comma)
         number_date = type_number_date(name, typed)
         if number_date is not typed:
             facts["number_date_columns"][name] = number_date.date_format
@@ -694,11 +606,8 @@ def _finish(
             facts["percent_columns"].append(name)
         if typed.bad:
             count, position, value = typed.bad
-            facts["unparseable"][name] = {
-                "count": count,
-                "first_line": int(line_of(position)),
-                "first_value": value,
-            }
+            facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
+                                          "first_value": value}
     details.update(facts)
     return LoadedTable(pd.DataFrame(out, copy=False), source, fmt, details)  # no block copy
 
@@ -749,17 +658,15 @@ def _read_json(source: str, data: bytes) -> LoadedTable:
         parsed: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("[") or exc.msg != "Extra data":
-            raise InputFileError(
-                f"{source}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})"
-            ) from exc
+            raise InputFileError(f"{source}: invalid JSON at line {exc.lineno} column "
+                                 f"{exc.colno} ({exc.msg})") from exc
         layout, parsed = "lines", []
         for number, line in enumerate(text.splitlines(), start=1):
             try:
                 parsed.extend([json.loads(line)] if line.strip() else [])
             except json.JSONDecodeError as err:
                 raise InputFileError(
-                    f"{source}: invalid JSON on line {number} ({err.msg})"
-                ) from err
+                    f"{source}: invalid JSON on line {number} ({err.msg})") from err
     if isinstance(parsed, dict):
         inner = next(iter(parsed.values())) if len(parsed) == 1 else None
         if isinstance(inner, list) and inner and all(isinstance(r, dict) for r in inner):
@@ -767,15 +674,12 @@ def _read_json(source: str, data: bytes) -> LoadedTable:
         else:
             parsed, layout = [parsed], "lines"
     if not isinstance(parsed, list):
-        raise InputFileError(
-            f"{source}: expected an array of records or JSON lines, "
-            f"got a JSON {type(parsed).__name__}"
-        )
+        raise InputFileError(f"{source}: expected an array of records or JSON lines, "
+                             f"got a JSON {type(parsed).__name__}")
     for number, record in enumerate(parsed, start=1):
         if not isinstance(record, dict):
-            raise InputFileError(
-                f"{source}: record {number} is a JSON {type(record).__name__}, expected an object"
-            )
+            raise InputFileError(f"{source}: record {number} is a JSON "
+                                 f"{type(record).__name__}, expected an object")
     if not parsed:
         raise InputFileError(f"{source}: no data rows (empty JSON array)")
     nested = any(isinstance(v, dict) for record in parsed for v in record.values())
@@ -783,20 +687,16 @@ def _read_json(source: str, data: bytes) -> LoadedTable:
     if frame.shape[1] == 0:
         raise InputFileError(f"{source}: the records have no fields")
     names = _clean_names(source, list(frame.columns))
-    columns = {
-        name: type_objects(frame.iloc[:, j].to_numpy(dtype=object)) for j, name in enumerate(names)
-    }
+    columns = {name: type_objects(frame.iloc[:, j].to_numpy(dtype=object))
+               for j, name in enumerate(names)}
     details = {"encoding": encoding, "json_layout": layout, "rows_read": len(frame)}
     return _finish(source, "json", columns, lambda i: i + 1, details)
 
 
 def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
     """Non-blank rows of a worksheet, padded to one width, empty trailing columns cut."""
-    rows = [
-        r
-        for r in sheet.iter_rows(values_only=True)
-        if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r)
-    ]
+    rows = [r for r in sheet.iter_rows(values_only=True)
+            if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r)]
     width = max((len(r) for r in rows), default=0)
     while width and all(len(r) < width or r[width - 1] is None for r in rows):
         width -= 1
@@ -814,10 +714,8 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
     try:
         sheets = list(book.sheetnames)
         if sheet is not None and sheet not in sheets:
-            raise UsageError(
-                f"{source}: no sheet named {sheet!r}; the sheets are "
-                + ", ".join(repr(s) for s in sheets)
-            )
+            raise UsageError(f"{source}: no sheet named {sheet!r}; the sheets are "
+                             + ", ".join(repr(s) for s in sheets))
         wanted = [sheet] if sheet is not None else sheets
         raw: dict[str, list[tuple[Any, ...]]] = {}
         for name in wanted:
@@ -825,15 +723,13 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
                 raw[name] = _sheet_rows(book[name])
             except Exception as exc:
                 raise InputFileError(
-                    f"{source}: sheet {name!r} cannot be read ({_one_line(exc)})"
-                ) from exc
+                    f"{source}: sheet {name!r} cannot be read ({_one_line(exc)})") from exc
     finally:
         book.close()
     raw = {name: rows for name, rows in raw.items() if rows}
     if not raw:
-        raise InputFileError(
-            f"{source}: the file is empty (no cells in " + ", ".join(repr(s) for s in wanted) + ")"
-        )
+        raise InputFileError(f"{source}: the file is empty (no cells in "
+                             + ", ".join(repr(s) for s in wanted) + ")")
     first = next(iter(raw))
     columns = _clean_names(f"{source} sheet {first!r}", raw[first][0])
     frames = []
@@ -842,8 +738,7 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
         if sorted(names) != sorted(columns):
             raise InputFileError(
                 f"{source}: sheet {name!r} has different columns from sheet {first!r}; "
-                f'read one sheet with --sheet "{name}"'
-            )
+                f"read one sheet with --sheet \"{name}\"")
         frames.append(pd.DataFrame(rows[1:], columns=names, dtype=object)[columns])
     removed, kept = _drop_cross_sheet_duplicates(frames)
     stacked = pd.concat(kept, ignore_index=True)

@@ -184,11 +184,19 @@ _SPEND = {"mnt", "amount", "amt", "spend", "spent", "spending", "sales", "revenu
 _COUNT = {"num", "number", "count", "n", "nb"}
 _BOUGHT = {"purchases", "purchase", "orders", "order", "transactions", "buys"}
 _VISITS = {"visits", "visit", "sessions"}
+# "Spending score" is a rating of spending, not money spent on a product called "score".
+_MEASURE = {"score", "index", "rating", "rank", "level", "grade", "points", "tier"}
 # Words that say nothing on their own when comparing two columns for the same fact.
 _FILLER = {"num", "number", "count", "n", "nb", "total", "avg", "average", "mean", "of",
            "the", "per", "a", "in", "on", "month", "monthly", "year", "yearly", "amount",
            "mnt", "amt", "value"}  # fmt: skip
 _YOUNG_OLD = {"age": ("older", "younger")}
+# Household members counted in a column ("Kidhome", "n_children", "teens_at_home").
+_HOUSEHOLD = {"kidhome": "young children", "kid": "young children", "kids": "young children",
+              "child": "children", "children": "children", "teenhome": "teenagers",
+              "teen": "teenagers", "teens": "teenagers", "teenagers": "teenagers",
+              "dependents": "dependents", "dependent": "dependents"}  # fmt: skip
+_HOUSEHOLD_FILLER = {"home", "household", "at", "in", "the", "of", "with"}
 _BIRTH = {"birth", "born", "yob"}
 _RECENCY = {"recency"}
 _TENURE = {"tenure"}
@@ -239,6 +247,8 @@ def _phrase(feature: str, std_diff: float) -> str:
     high = std_diff > 0
     words = feature_words(feature)
     rest = [w for w in words if w not in _SPEND | _COUNT]
+    if words and words[0] in _SPEND and rest and all(w in _MEASURE or w.isdigit() for w in rest):
+        return f"{'high' if high else 'low'} {' '.join(w for w in words if not w.isdigit())}"
     if words and words[0] in _SPEND and rest:
         return f"{'high' if high else 'low'} spenders on {' '.join(rest)}"
     bought = [w for w in rest if w in _BOUGHT | _VISITS]
@@ -251,7 +261,11 @@ def _phrase(feature: str, std_diff: float) -> str:
         noun = "visitors" if bought[0] in _VISITS else "buyers"
         if where:
             return f"{'frequent' if high else 'infrequent'} {where} {noun}"
-    if "age" in words and len(words) <= 2:
+    members = {_HOUSEHOLD[w] for w in words if w in _HOUSEHOLD}
+    if len(members) == 1 and set(words) <= set(_HOUSEHOLD) | _HOUSEHOLD_FILLER | _COUNT:
+        who = members.pop()
+        return f"families with {who}" if high else f"few {who} at home"
+    if "age" in words and len(words) <= 2 and not set(words) & set(_HOUSEHOLD):
         return "older" if high else "younger"
     if _BIRTH & set(words):
         return "younger" if high else "older"

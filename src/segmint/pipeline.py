@@ -35,11 +35,20 @@ from segmint.algorithms.base import (
 )
 from segmint.cells import type_frame
 from segmint.compare import ReusedCandidate
+from segmint.customers import (  # noqa: F401 (re-exported)
+    BATCH_ROWS,
+    EXCLUDED_COLUMNS,
+    ROW_NUMBER_COLUMN,
+    ROW_NUMBER_ID,
+    CustomerTable,
+    customer_table,
+    output_table,
+    rows_without_id,
+    with_quality,
+)
 from segmint.display import model_html, result_html
 from segmint.errors import DataError, UsageError
-from segmint.features.engine import QUALITY_COLUMNS
-from segmint.features.rfm import transaction_features
-from segmint.features.roles import ColumnRoles, detect_roles, normalise_ids
+from segmint.features.roles import ColumnRoles, detect_roles
 from segmint.features.spec import FeatureSpec
 from segmint.headline import structure_sentence
 from segmint.model import KSpec, fit_segmentation
@@ -66,159 +75,6 @@ def probability_columns(
         f"{PROBABILITY_PREFIX}{int(segment)}": np.round(probabilities[:, j], 6)
         for j, segment in enumerate(ids)
     }
-
-
-EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
-BATCH_ROWS = 10_000  # from this many rows, labelling runs BLAS on one thread
-ROW_NUMBER_ID = "row number (the data has no customer id column)"
-
-
-def with_quality(assignments: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
-    """``assignments`` with each customer's ``quality_score`` and ``quality_reasons``."""
-    columns = quality[["customer_id", *QUALITY_COLUMNS]].astype({"customer_id": "string"})
-    merged = assignments.merge(columns, on="customer_id", how="left", validate="one_to_one")
-    merged["quality_reasons"] = merged["quality_reasons"].fillna("")
-    return merged
-
-
-@dataclass(frozen=True)
-class CustomerTable:
-    """One row per customer, ready for preparation, and what was set aside on the way."""
-
-    frame: pd.DataFrame  # customer_id first, then feature columns
-    excluded: pd.DataFrame
-    account: dict[str, Any]
-    spec: FeatureSpec | None = None  # transaction logs: the resolved feature spec
-    quality: pd.DataFrame | None = None  # transaction logs: customer_id + QUALITY_COLUMNS
-    warnings: tuple[str, ...] = ()  # the table's shape, said on the terminal and in the report
-
-
-def customer_table(
-    frame: pd.DataFrame,
-    roles: ColumnRoles,
-    *,
-    source: str = "data",
-    as_of: dt.date | str | None = None,
-    spec: FeatureSpec | None = None,
-) -> CustomerTable:
-    """Turn a loaded table into one row per customer according to ``roles``.
-
-    A transaction log's features follow ``spec`` (see :mod:`segmint.features.spec`;
-    detected when not given).
-    """
-    if roles.kind == "transactions":
-        derived = transaction_features(frame, roles, source=source, as_of=as_of, spec=spec)
-        return CustomerTable(
-            derived.features, derived.excluded, derived.account, derived.spec, derived.quality
-        )
-    table = frame.copy()
-    account: dict[str, Any] = {"rows_read": len(table)}
-    id_col = roles.customer
-    if "customer_id" in table.columns and id_col != "customer_id":
-        raise DataError(
-            f"{source}: column 'customer_id' is not the customer id "
-            f"({'the row number' if id_col is None else repr(id_col)} is); outputs name the id "
-            "customer_id: rename or remove that column"
-        )
-    if id_col is None:
-        # No id column: the 1-based row number is the id, so every row is its own customer.
-        id_col = "row number"
-        while id_col in table.columns:
-            id_col = f"_{id_col}"
-        table[id_col] = np.arange(1, len(table) + 1)
-        account["customer_id"] = ROW_NUMBER_ID
-    before = len(table)
-    ids = normalise_ids(table[id_col])
-    codes = _codes(ids)  # ids hashed once: equal ids, equal codes
-    if roles.customer is not None:
-        # Without ids two equal rows may be two customers; with ids they are one, twice.
-        # Equal rows have equal ids: only the rows whose id repeats are compared whole.
-        repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
-        if repeated.any():
-            keep = np.ones(len(table), dtype=bool)
-            keep[np.flatnonzero(repeated)[table[repeated].duplicated().to_numpy()]] = False
-            table, ids, codes = table[keep], ids[keep], codes[keep]
-    account["duplicate_rows_dropped"] = before - len(table)
-    rows = pd.Series(np.arange(len(frame)) + 1, index=frame.index)[table.index]
-    excluded = rows_without_id(rows[ids.isna()].tolist(), id_col)
-    account["rows_without_customer_id"] = int(ids.isna().sum())
-    table = table.drop(columns=[id_col])
-    table.insert(0, "customer_id", ids)
-    present = ids.notna().to_numpy()
-    table, codes = table[present], codes[present]
-    duplicated = pd.Series(pd.Series(codes).duplicated().to_numpy(), index=table.index)
-    account["duplicate_id_rows_dropped"] = int(duplicated.sum())
-    if duplicated.any():
-        account["duplicate_id_rule"] = "first row kept"
-        account["duplicate_id_examples"] = table.loc[duplicated, "customer_id"].head(10).tolist()
-    table = table[~duplicated].reset_index(drop=True)
-    warnings = _shape_warnings(frame, roles, account)
-    return CustomerTable(table, excluded.reset_index(drop=True), account, warnings=warnings)
-
-
-def _shape_warnings(
-    frame: pd.DataFrame, roles: ColumnRoles, account: dict[str, Any]
-) -> tuple[str, ...]:
-    """Signs that the rows of a customer table are not one customer each."""
-    as_log = (
-        "if each row is a purchase, fit the file as a transaction log (--input "
-        "transactions, and --spec naming the time and amount columns where they are not "
-        "detected)"
-    )
-    dropped = int(account.get("duplicate_id_rows_dropped", 0))
-    if dropped:
-        examples = ", ".join(map(str, account.get("duplicate_id_examples", [])[:3]))
-        return (
-            f"{dropped:,} of {account['rows_read']:,} rows repeat a customer id of column "
-            f"{roles.customer!r} (e.g. {examples}) and were left out, the first row of each "
-            f"id kept: a customer table has one row per customer; {as_log}",
-        )
-    if roles.customer is not None:
-        return ()
-    no_id = (
-        f"no customer id column found: each row is one customer, numbered by its position "
-        f"(1 to {len(frame):,} in customer_id: data row numbers, not ids); if a column "
-        "identifies the customers, name it with --id COLUMN"
-    )
-    if len(frame) < 40:
-        return (no_id,)
-    dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
-    for col in frame.columns:
-        series = frame[col]
-        if not dates or not pd.api.types.is_string_dtype(series):
-            continue
-        distinct = series.nunique(dropna=True)
-        if distinct >= 20 and 2 * distinct <= series.notna().sum():
-            return (
-                f"each row was taken as one customer (no customer id column), but column "
-                f"{col!r} repeats ({distinct:,} distinct values in {len(frame):,} rows) and "
-                f"{dates[0]!r} holds dates: {as_log.replace('--input', f'--id {col} --input')}",
-            )
-    return (no_id,)
-
-
-def rows_without_id(rows: list[int], id_col: str) -> pd.DataFrame:
-    """The excluded-customers table of the data rows (1-based) with no id in ``id_col``."""
-    return pd.DataFrame(
-        {
-            "customer_id": pd.Series([""] * len(rows), dtype="string"),
-            "reason": "no_customer_id",
-            "detail": [f"data row {r} has no value in {id_col!r}" for r in rows],
-        }
-    )
-
-
-def _codes(ids: pd.Series) -> np.ndarray:
-    """An integer per distinct id (missing ids share one); Arrow hashes text several times
-    faster than pandas on a million ids."""
-    if isinstance(ids.array, pd.arrays.ArrowStringArray):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        text = pa.chunked_array(pa.array(ids.array)).combine_chunks()
-        encoded = pc.dictionary_encode(text, null_encoding="encode")
-        return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return pd.factorize(ids, use_na_sentinel=False)[0].astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -536,6 +392,7 @@ def segment(
     algorithm: str = "auto",
     within: str | None = None,
     keep_sentinels: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> SegmentationResult:
     """Segment the customers in ``frame``.
 
@@ -583,6 +440,12 @@ def segment(
     keep_sentinels : bool
         Keep placeholder and impossible values as they are; by default they are set to
         missing and listed in ``summary["data_quality"]`` (see :mod:`segmint.sentinels`).
+    keep : tuple of str
+        Columns kept as features even when the segments are only their levels. By default
+        such a column (:mod:`segmint.trivial`; a gender flag, a plan type) is left out and
+        the customers are segmented again on the other features, which the summary's
+        ``trivial_excluded`` and first warning say; a numeric column's ranges are only
+        warned about.
 
     Returns
     -------
@@ -602,6 +465,14 @@ def segment(
                 f"{source}: --exclude column {col!r} not found "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
+    for col in keep:
+        if col not in frame.columns:
+            raise UsageError(
+                f"{source}: --keep column {col!r} not found "
+                f"(columns: {', '.join(map(str, frame.columns))})"
+            )
+        if col in exclude:
+            raise UsageError(f"{source}: column {col!r} is given to both --exclude and --keep")
     if outcome is not None and outcome not in frame.columns:
         raise UsageError(f"{source}: --outcome column {outcome!r} not found")
     if table is None:
@@ -615,9 +486,84 @@ def segment(
         raise UsageError(
             f"{source}: --within column {within!r} not found among the customer features"
         )
+    result = _segment_table(
+        frame, table, roles, k=k, exclude=exclude, drop=(), as_of=as_of,
+        random_state=random_state, source=source, outcome=outcome, reuse=reuse,
+        algorithm=algorithm, within=within, keep_sentinels=keep_sentinels,
+    )  # fmt: skip
+    found = result.summary["trivial_partition"]
+    if (
+        found is None
+        or found["kind"] != "categorical"
+        or found["column"] in keep
+        or within is not None
+        or len(result.model.preparation.input_columns) < 2
+    ):
+        return _with_keep(result, keep)
+    again = _segment_table(
+        frame, table, roles, k=k, exclude=exclude, drop=(found["column"],), as_of=as_of,
+        random_state=random_state, source=source, outcome=outcome, reuse=None,
+        algorithm=algorithm, within=within, keep_sentinels=keep_sentinels,
+    )  # fmt: skip
+    return _with_keep(_without_trivial(again, found), keep)
+
+
+def _with_keep(result: SegmentationResult, keep: tuple[str, ...]) -> SegmentationResult:
+    """``keep`` recorded in the model's parameters (a refit keeps the same columns)."""
+    if keep:
+        result.model.params["keep"] = list(keep)
+    return result
+
+
+def _without_trivial(result: SegmentationResult, found: dict[str, Any]) -> SegmentationResult:
+    """The refit without a column whose levels alone made the first segments, saying so."""
+    column = found["column"]
+    seen = (
+        f"were split again by the levels of {column} (each segment at least "
+        f"{found['value']:.0%} one level)"
+        if found["statistic"] == "nested_levels"
+        else f"were the levels of {column} (Cramér's V {found['value']:.2f})"
+    )
+    note = (
+        f"the first segments {seen}; segmented again without it, on the other features "
+        f"(--keep {column} keeps it)"
+    )
+    if result.model.k == 1:
+        note += (
+            f"; without it there are no distinct segments: the levels of {column} are the "
+            "only split these data show"
+        )
+    summary = result.summary
+    summary["trivial_excluded"] = [{**found, "action": "excluded and refitted"}]
+    summary["warnings"] = [note, *summary["warnings"]]
+    result.model.params["trivial_excluded"] = [column]
+    return result
+
+
+def _segment_table(
+    frame: pd.DataFrame,
+    table: CustomerTable,
+    roles: ColumnRoles,
+    *,
+    k: KSpec,
+    exclude: tuple[str, ...],
+    drop: tuple[str, ...],
+    as_of: dt.date | str | None,
+    random_state: int | None,
+    source: str,
+    outcome: str | None,
+    reuse: ReusedCandidate | None,
+    algorithm: str,
+    within: str | None,
+    keep_sentinels: bool,
+) -> SegmentationResult:
+    """:func:`segment` on the derived customer table, with ``drop`` also left out of the
+    features (a column found to make a trivial partition)."""
+    customers = table.frame
     feature_exclude = (
         "customer_id",
         *exclude,
+        *drop,
         *([outcome] if outcome else []),
         *([within] if within else []),
     )

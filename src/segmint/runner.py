@@ -34,7 +34,13 @@ from segmint.featurize import (
 )
 from segmint.io import LoadedTable, read_table, write_table
 from segmint.model import KSpec, parse_k
-from segmint.pipeline import Assignment, SegmentationModel, SegmentationResult, segment
+from segmint.pipeline import (
+    Assignment,
+    SegmentationModel,
+    SegmentationResult,
+    output_table,
+    segment,
+)
 from segmint.report import render_report
 from segmint.rundir import build_extras, read_previous, write_extras
 
@@ -80,6 +86,7 @@ def fit_file(
     algorithm: str = "auto",
     within: str | None = None,
     keep_sentinels: bool = False,
+    keep: tuple[str, ...] = (),
 ) -> FitRun:
     """Segment the customers in a data file and write the outputs to ``out_dir``.
 
@@ -94,7 +101,9 @@ def fit_file(
     (:mod:`segmint.featurize`); ``ids`` pseudonymises customer ids in every output, the
     mapping written to ``id_map`` only when given; ``detail(step, percent)`` follows the
     steps of a streamed log. ``keep_sentinels`` keeps placeholder and impossible values
-    (:mod:`segmint.sentinels`) as they are instead of setting them to missing.
+    (:mod:`segmint.sentinels`) as they are instead of setting them to missing; ``keep``
+    lists columns kept even when the segments are only their levels (see
+    :func:`segmint.segment`).
     """
     out = Path(out_dir)
     _check_output_dir(out)
@@ -136,6 +145,7 @@ def fit_file(
         algorithm=algorithm,
         within=within,
         keep_sentinels=keep_sentinels,
+        keep=keep,
         **_feature_inputs(fit_input, exclude, spec),
     )
     if on_result is not None:
@@ -161,8 +171,9 @@ def fit_file(
         summary["comparison"] = extras.comparison
 
     def write(folder: Path) -> None:
-        write_table(result.assignments, folder / "segments.csv")
-        write_table(result.excluded, folder / "excluded.csv")
+        account = result.model.training.get("account") or {}
+        write_table(output_table(result.assignments, account), folder / "segments.csv")
+        write_table(output_table(result.excluded, account), folder / "excluded.csv")
         write_table(result.profiles_table(), folder / "profiles.csv")
         save_model(result.model, folder / "model")
         write_extras(folder, result, summary, extras)
@@ -347,12 +358,12 @@ def assign_file(
     if target.is_dir():
         raise UsageError(f"{target}: --out must be a file name, and this is a folder")
     progress("writing")
-    write_table(assignment.assignments, target)
+    write_table(output_table(assignment.assignments, assignment.account), target)
     excluded_out = None
     beside = target.with_name(f"{target.stem}.excluded.csv")
     if len(assignment.excluded):
         excluded_out = beside
-        write_table(assignment.excluded, excluded_out)
+        write_table(output_table(assignment.excluded, assignment.account), excluded_out)
     elif beside.is_file():
         beside.unlink()  # left by an earlier run into the same --out; it would now mislead
     return AssignRun(model, assignment, target, excluded_out)

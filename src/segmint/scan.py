@@ -37,11 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from segmint.cells import DATE_SHAPES, NUMBER_DATE_HINT, money_evidence
+from segmint.cells import DATE_SHAPES, NUMBER_DATE_HINT, money_evidence, number_date_kind
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
@@ -70,6 +71,15 @@ from segmint.scan_sql import (
     strip_spaces,
     text_value,
     time_parser,
+)
+from segmint.workplan import (  # noqa: F401 (re-exported: scan.plan_work, ...)
+    IN_MEMORY_CAP,
+    LINE_BYTES,
+    OUT_OF_CORE_LIMIT,
+    WorkPlan,
+    parse_size,
+    physical_memory,
+    plan_work,
 )
 
 SAMPLE_BYTES = 4 << 20
@@ -269,8 +279,9 @@ def _text_sample(path: Path, size: int) -> tuple[bytes, bool, int]:
     return data[: cut + 1], False, round(consumed * (cut + 1) / len(data))
 
 
-def read_sample(path: str | os.PathLike[str]) -> ScanSource:
-    """Read the start of ``path`` with :func:`segmint.io.read_table` and plan the scan.
+def read_sample(path: str | os.PathLike[str], *, sep: str | None = None) -> ScanSource:
+    """Read the start of ``path`` with :func:`segmint.io.read_table` and plan the scan;
+    ``sep`` is the delimiter of a text file when detection cannot decide (``--sep``).
 
     Raises
     ------
@@ -288,21 +299,23 @@ def read_sample(path: str | os.PathLike[str]) -> ScanSource:
     if not target.exists():
         raise UsageError(f"{target}: no such file")
     if fmt == "parquet":
+        if sep is not None:
+            raise UsageError(f"{target}: --sep applies to text files, not to Parquet")
         return _parquet_sample(target)
-    return _text_source(target, fmt)
+    return _text_source(target, fmt, sep)
 
 
-def _text_source(target: Path, fmt: str) -> ScanSource:
+def _text_source(target: Path, fmt: str, sep: str | None = None) -> ScanSource:
     compressed = is_gzip(target)
     data, whole, consumed = _text_sample(target, SAMPLE_BYTES)
     with tempfile.TemporaryDirectory(prefix="segmint-sample-") as tmp:
         sample_path = Path(tmp) / f"sample{format_suffix(target)}"
         sample_path.write_bytes(data)
         try:
-            loaded = read_table(sample_path)
+            loaded = read_table(sample_path, sep=sep)
         except InputFileError as exc:
             raise InputFileError(str(exc).replace(str(sample_path), str(target))) from exc
-        loaded = replace(loaded, source=str(target))
+        loaded = _named_as(loaded, sample_path, target)
         details = loaded.details
         text = data.decode(details["encoding"], errors="replace").removeprefix("\ufeff")
         stripped = text.lstrip("\r\n")
@@ -381,7 +394,7 @@ def _parquet_sample(target: Path) -> ScanSource:
             loaded = read_table(sample_path)
         except InputFileError as exc:
             raise InputFileError(str(exc).replace(str(sample_path), str(target))) from exc
-    loaded = replace(loaded, source=str(target))
+    loaded = _named_as(loaded, sample_path, target)
     names = tuple(str(c) for c in loaded.frame.columns)
     con = duckdb.connect()
     try:
@@ -434,83 +447,6 @@ class StreamResult:
     features: TransactionFeatures
     load: dict[str, Any]
     source: ScanSource
-
-
-LINE_BYTES = 250
-"""Memory one line of the log takes when the work database is in memory: the typed line
-and its share of the hash tables of the passes (measured: 2.2 GB at 10 million lines)."""
-IN_MEMORY_CAP = 4 << 30
-"""The most memory the automatic choice gives an in-memory work database."""
-OUT_OF_CORE_LIMIT = "1GB"
-"""DuckDB's memory limit when the log is too large to work on in memory."""
-
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*((?:[kmgt]i?)?b?)\s*", re.IGNORECASE)
-_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
-_UNITS |= {f"{u}i": 1 << (10 * (i + 1)) for i, u in enumerate("kmgt")}
-
-
-def parse_size(text: str) -> int:
-    """Bytes of a size as DuckDB spells it (``"1GB"``, ``"512MiB"``, ``"2 gb"``).
-
-    Raises
-    ------
-    UsageError
-        The text is not a size.
-    """
-    match = _SIZE.fullmatch(str(text))
-    if match is None:
-        raise UsageError(f"memory limit {text!r} is not a size such as 1GB or 512MiB")
-    number, unit = float(match.group(1)), match.group(2).lower().rstrip("b")
-    return int(number * _UNITS[unit])
-
-
-def physical_memory() -> int:
-    """Bytes of memory this process may use: the machine's, or its cgroup's if lower."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    with contextlib.suppress(OSError, ValueError):
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit.isdigit():
-            total = min(total, int(limit))
-    return total
-
-
-@dataclass(frozen=True)
-class WorkPlan:
-    """Where DuckDB keeps the lines while it works on them, and its memory limit."""
-
-    in_memory: bool
-    memory_limit: str
-    reason: str
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "work_database": "memory" if self.in_memory else "file",
-            "memory_limit": self.memory_limit,
-            "why": self.reason,
-        }
-
-
-def plan_work(rows: int, memory_limit: str | None = None) -> WorkPlan:
-    """In memory when the log fits the budget, else a compressed database file.
-
-    ``memory_limit`` None: the budget is a quarter of the machine's memory, at most
-    :data:`IN_MEMORY_CAP`; a log that needs more (about 16 million lines at most) is
-    worked on from a database file under a 1 GB limit, so memory stays bounded whatever
-    the size.  A given ``memory_limit`` is DuckDB's limit either way, and the log is kept
-    in memory only when it fits within it.
-    """
-    need = rows * LINE_BYTES
-    if memory_limit is None:
-        budget = min(physical_memory() // 4, IN_MEMORY_CAP)
-        if need <= budget:
-            limit = f"{max(budget, 1 << 30) >> 20}MiB"
-            return WorkPlan(True, limit, f"about {rows:,} lines fit in memory")
-        return WorkPlan(
-            False, OUT_OF_CORE_LIMIT, f"about {rows:,} lines need more than {budget >> 20} MiB"
-        )
-    if need <= parse_size(memory_limit):
-        return WorkPlan(True, memory_limit, f"about {rows:,} lines fit the memory limit")
-    return WorkPlan(False, memory_limit, f"about {rows:,} lines exceed the memory limit")
 
 
 @contextmanager
@@ -595,6 +531,7 @@ def stream_features(
     for col in spec.used_columns():
         if col not in source.names:
             raise DataError(f"{source.path}: column {col!r} not found")
+    source = _numbers_as_time(source, spec)
     _check_roles(source, spec)
     plan = plan_work(source.rows, memory_limit)
     with tempfile.TemporaryDirectory(prefix="segmint-scan-") as tmp:
@@ -620,9 +557,35 @@ def stream_features(
     raise DataError(f"{source.path}: the column types could not be settled")
 
 
+def _named_as(loaded: LoadedTable, sample_path: Path, target: Path) -> LoadedTable:
+    """The sample read as the file it was taken from: its source and its warnings name
+    the file, not the temporary copy."""
+    details = dict(loaded.details)
+    if details.get("warnings"):
+        details["warnings"] = [
+            str(w).replace(str(sample_path), str(target)) for w in details["warnings"]
+        ]
+    return replace(loaded, source=str(target), details=details)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _numbers_as_time(source: ScanSource, spec: FeatureSpec) -> ScanSource:
+    """The spec's time column read as dates when its sample holds numbers that are all
+    plausible dates of one kind (:func:`segmint.features.engine.numbers_as_time`)."""
+    col = spec.time
+    if col is None or source.rules[col].kind not in ("int", "float"):
+        return source
+    sample = source.sample.frame
+    if col not in sample.columns or not pd.api.types.is_numeric_dtype(sample[col]):
+        return source
+    label = number_date_kind(sample[col].to_numpy(dtype=np.float64, na_value=np.nan))
+    if label is None:
+        return source
+    return replace(source, rules={**source.rules, col: Rule("datetime", label)})
 
 
 def _check_roles(source: ScanSource, spec: FeatureSpec) -> None:

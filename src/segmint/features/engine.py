@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from segmint.cells import NUMBER_DATE_HINT
+from segmint.cells import NUMBER_DATE_HINT, number_date_kind, number_dates
 from segmint.errors import DataError, UsageError
 from segmint.features.clean import REASON_TEXT, STATES, CleaningSQL, line_stat_columns, literal
 from segmint.features.families import INTEGER_FEATURES, RFM_FEATURES, Families
@@ -517,6 +517,7 @@ def frame_source(
         A column of the spec is missing, the time column is not a date/time column, or
         a value column is not numeric.
     """
+    frame = numbers_as_time(frame, spec)
     check_frame(frame, spec, source=source)
     canon = pd.DataFrame(index=frame.index)
     for role, name in (("customer", "customer_id"), ("order", "order_id"), ("product", "product"),
@@ -547,6 +548,25 @@ def frame_source(
         FROM canon
         """
     )
+
+
+def numbers_as_time(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
+    """``frame`` with the spec's time column read as dates when it holds numbers that are
+    all plausible dates of one kind (``19970101``, epoch seconds, ...): naming the column
+    as the time role is the evidence a column name would give (:mod:`segmint.cells`)."""
+    col = spec.time
+    if col is None or col not in frame.columns:
+        return frame
+    values = frame[col]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return frame
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    label = number_date_kind(numbers)
+    if label is None:
+        return frame
+    out = frame.copy()
+    out[col] = pd.Series(number_dates(numbers, label), index=frame.index)
+    return out
 
 
 def check_frame(frame: pd.DataFrame, spec: FeatureSpec, *, source: str = "data") -> None:

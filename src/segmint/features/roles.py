@@ -89,6 +89,18 @@ def _complete_and_unique(series: pd.Series) -> bool:
     return len(series) >= 2 and not series.isna().any() and series.is_unique
 
 
+_FLAG_VALUES = {"yes", "no", "y", "n", "true", "false", "t", "f", "0", "1", "ja", "nein",
+                "si", "sí", "oui", "non", "sim", "não", "nao", "x", ""}  # fmt: skip
+
+
+def _is_flag(series: pd.Series) -> bool:
+    """Whether a column holds a yes/no flag (booleans, 0/1, yes/no in a few languages)."""
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    values = series.dropna().astype(str).str.strip().str.lower().unique()
+    return len(values) <= 2 and set(values) <= _FLAG_VALUES
+
+
 def _find_customer_column(frame: pd.DataFrame) -> str | None:
     has_dates = any(pd.api.types.is_datetime64_any_dtype(frame[c]) for c in frame.columns)
     ranked: list[tuple[int, str]] = []
@@ -99,6 +111,8 @@ def _find_customer_column(frame: pd.DataFrame) -> str | None:
         series = frame[col]
         if kind == "entity" and not _complete_and_unique(series):
             continue  # store_id, basket_id: not who buys
+        if kind == "customer-word" and _is_flag(series):
+            continue  # "member": yes / no, a flag named after customers, not their id
         plain = kind == "generic" and str(col).lower() not in ("id", "uid", "uuid", "guid")
         if plain and not (_complete_and_unique(series) or has_dates):
             continue  # person_id that repeats without dates: a category, not the rows' id

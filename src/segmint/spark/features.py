@@ -252,16 +252,18 @@ def spark_log_features(
     families: tuple[str, ...] = FAMILIES,
     ids: IdPolicy | None = None,
     today: dt.date | None = None,
+    sep: str | None = None,
 ) -> LogFeatures:
     """:func:`segmint.featurize.log_features` with the Spark engine (CSV/TSV/Parquet).
 
     The roles, personal-data checks and spec completion are decided on the file's sample
-    exactly as by the local engine; the derivation runs in Spark.
+    exactly as by the local engine; the derivation runs in Spark. ``sep`` is the
+    delimiter of a text file when detection cannot decide (``--sep``).
     """
     spec = spec or FeatureSpec()
     ids = ids or IdPolicy()
     path = Path(data)
-    source = read_sample(path)
+    source = read_sample(path, sep=sep)
     frame, name = source.sample.frame, str(path)
     roles = roles_for(frame, spec, source=name, customer_col=customer_col)
     pii = detect_pii(frame, skip=(roles.customer,) if roles.customer else ())

@@ -31,12 +31,14 @@ def fit_spark_file(
     algorithm: str = "kmeans",
     master: str = DEFAULT_MASTER,
     spark: Any = None,
+    sep: str | None = None,
 ) -> SparkFit:
-    """Features, selection, fit and profiles in Spark; the local runner's output folder."""
+    """Features, selection, fit and profiles in Spark; the local runner's output folder
+    (``sep``: the text file's delimiter when detection cannot decide)."""
     out = Path(out_dir)
     _check_output_dir(out)
     spark = spark or spark_session(master)
-    run = spark_log_features(spark, data, as_of=as_of)
+    run = spark_log_features(spark, data, as_of=as_of, sep=sep)
     features = spark.createDataFrame(run.result.features)
     spec = run.spec
     fitted = fit_spark(
@@ -94,11 +96,12 @@ def assign_spark_file(
     as_of: str | None = None,
     master: str = DEFAULT_MASTER,
     spark: Any = None,
+    sep: str | None = None,
 ) -> int:
     """Label a log's customers with a saved model, features and labels in Spark; rows written."""
     model = load_model(resolve_model_dir(model_dir))
     spark = spark or spark_session(master)
-    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of)
+    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of, sep=sep)
     labels = label_spark(model, spark.createDataFrame(run.result.features)).toPandas()
     labels["customer_id"] = labels["customer_id"].astype("string")
     if run.result.quality is not None:

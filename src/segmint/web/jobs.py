@@ -110,6 +110,7 @@ def _fit(job_dir: Path, request: dict[str, Any], progress: Any) -> dict[str, Any
         input_kind=options.get("input", "auto"),
         as_of=options.get("as_of"),
         exclude=tuple(options.get("exclude") or ()),
+        keep=tuple(options.get("keep") or ()),
         seed=options.get("seed", 0),
         progress=progress,
         on_result=record,

@@ -53,6 +53,7 @@ class FitRequest(Strict):
     )
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     exclude: list[ColumnName] = Field(default_factory=list, max_length=500)
+    keep: list[ColumnName] = Field(default_factory=list, max_length=500)
     as_of: DateText | None = None
     outcome: ColumnName | None = None
 
