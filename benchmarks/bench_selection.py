@@ -13,6 +13,11 @@ run. Results go to ``benchmarks/results/bench_selection-<time>.json``.
   Calinski-Harabasz and argmin Davies-Bouldin over k = 2..10 (scikit-learn ``KMeans``, 10
   starts). The mean over the seeds is the figure; segmint's rule was developed on seed
   1000 of settings a-e.
+* **noise** -- data with no segments at all, as a user gives it (``Segmenter()``,
+  preparation included): 600 customers uniform in 2, 4 and 8 dimensions, and lognormal
+  (skewed, one blob) in 3, each drawn ``--realisations`` times under one fresh seed
+  (printed; the first of ``--seeds`` when a list is given): how often k = 1 comes out
+  (target: at least 95%).
 * **suite** -- Gagolewski's benchmark suite v1, batteries wut, fcps and sipu (51 data sets,
   ``--suite-dir``), on the raw coordinates. With the reference k given: normalised
   clustering accuracy (NCA) and adjusted Rand index (ARI) of segmint's default algorithm,
@@ -193,6 +198,34 @@ def run_tibshirani(realisations: int, seeds: list[int]) -> dict[str, Any]:
             "each_setting_at_least_45_on_average": all(
                 v >= 0.9 * realisations for v in mean["segmint"].values()
             ),
+        },
+    }
+
+
+NOISE = {"uniform 2-D": ("uniform", 2), "uniform 4-D": ("uniform", 4),
+         "uniform 8-D": ("uniform", 8), "lognormal 3-D": ("lognormal", 3)}  # fmt: skip
+
+
+def run_noise(realisations: int, seed: int, n: int = 600) -> dict[str, Any]:
+    """How often the default says "no distinct segments" on data that has none."""
+    from segmint import Segmenter
+
+    rows: dict[str, Any] = {}
+    for index, (name, (kind, d)) in enumerate(NOISE.items()):
+        rng = np.random.default_rng([seed, index])
+        ks = []
+        for r in range(realisations):
+            X = rng.uniform(size=(n, d)) if kind == "uniform" else rng.lognormal(size=(n, d))
+            ks.append(int(Segmenter(random_state=r).fit(X).k_))
+        ones = ks.count(1)
+        rows[name] = {"k_is_1": ones, "of": realisations, "ks": np.bincount(ks).tolist()}
+        print(f"  {name}: k = 1 in {ones} of {realisations} (k counts {rows[name]['ks']})")
+    return {
+        "seed": seed,
+        "customers": n,
+        "rows": rows,
+        "targets": {
+            "k_is_1_in_95_percent": all(r["k_is_1"] >= 0.95 * r["of"] for r in rows.values())
         },
     }
 
@@ -723,6 +756,11 @@ def print_tables(results: dict[str, Any]) -> None:
             + "".join(f"{quoted.get(s, '-'):>6}" for s in SETTINGS)
             + f"{sum(quoted.values()):>8}"
         )
+    if "noise" in results:
+        n = results["noise"]
+        print(f"\nNo segments ({n['customers']} customers, seed {n['seed']}): k = 1 found")
+        for name, row in n["rows"].items():
+            print(f"  {name:<14} {row['k_is_1']}/{row['of']}")
     if "suite" in results:
         s = results["suite"]
         print(f"\nBenchmark suite ({s['datasets']} data sets), k given: median NCA / ARI")
@@ -776,7 +814,7 @@ def print_tables(results: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--parts", default="tibshirani,generated,suite,speed")
+    parser.add_argument("--parts", default="tibshirani,noise,generated,suite,speed")
     parser.add_argument("--realisations", type=int, default=50)
     parser.add_argument(
         "--seeds", default="5", help="how many fresh seeds (default 5), or a comma list of seeds"
@@ -801,6 +839,10 @@ def main() -> None:
         )
         print(f"Tibshirani settings, seeds {seeds}", flush=True)
         results["tibshirani"] = run_tibshirani(args.realisations, seeds)
+    if "noise" in parts:
+        seed = int(args.seeds.split(",")[0]) if "," in args.seeds else fresh_seeds(1)[0]
+        print(f"Noise, seed {seed}", flush=True)
+        results["noise"] = run_noise(args.realisations, seed)
     cache = Path(args.cache_dir) if args.cache_dir else None
     generated: list[dict[str, Any]] = []
     if "generated" in parts or "suite" in parts:

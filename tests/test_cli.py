@@ -859,3 +859,17 @@ def test_without_an_id_column_outputs_name_the_row_numbers(tmp_path: Path) -> No
     printed = invoke("assign", out, data)
     assert_ok(printed)
     assert printed.stdout.splitlines()[0].startswith("row_number,segment")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["fit", "data.csv"],
+        ["assign", "model", "data.csv"],
+        ["features", "data.csv", "--out", "f.csv"],
+        ["refresh", "data.csv", "--workspace", "ws"],
+    ],
+)
+def test_every_command_rejects_an_unknown_engine(command: list[str]) -> None:
+    result = invoke(*command, "--engine", "bogus")
+    assert_one_line_error(result, 2, "--engine must be local or spark, not 'bogus'")

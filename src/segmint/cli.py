@@ -334,6 +334,9 @@ def fit(
 
     with _errors(debug):
         _check_as_of(as_of)
+        from segmint.spark.session import check_engine
+
+        check_engine(engine)
         mode, bounds = parse_k(k)
         k_spec: Any = "auto" if mode == "auto" else bounds[0] if mode == "fixed" else bounds
         algorithm = check_algorithm(algorithm)
@@ -356,8 +359,6 @@ def fit(
             )
             _print_segments(fitted.result.summary, Path(out or "segmint-output"))
             return
-        if engine != "local":
-            raise UsageError(f"--engine must be local or spark, not {engine!r}")
         source = load_source(data, db=db, query=query, table=table, sheet=sheet, sep=sep)
         privacy = _feature_options(spec_file, hash_ids, salt, id_map, keep_pii)
         if workspace is not None:
@@ -453,7 +454,9 @@ def assign(
 
     with _errors(debug):
         _check_as_of(as_of)
-        if engine == "spark":
+        from segmint.spark.session import check_engine
+
+        if check_engine(engine) == "spark":
             from segmint.spark.runner import assign_spark_file
 
             if data is None or out is None:

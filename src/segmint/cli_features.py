@@ -201,16 +201,14 @@ def features(
 
             spec = replace(spec or FeatureSpec(), families=chosen)
         ids = IdPolicy(hash_ids=hash_ids, salt=salt, keep_pii=keep_pii)
-        if engine not in ("local", "spark"):
-            raise UsageError(f"--engine must be local or spark, not {engine!r}")
-        if engine == "spark" and sep is not None:
-            raise UsageError("--sep applies to --engine local (Spark reads ',', ';', tab or '|')")
-        if engine == "spark":
+        from segmint.spark.session import check_engine
+
+        if check_engine(engine) == "spark":
             from segmint.spark import spark_log_features, spark_session
 
             run = spark_log_features(
                 spark_session(spark_master), data, spec=spec, customer_col=id_col, as_of=as_of,
-                families=FAMILIES, ids=ids,
+                families=FAMILIES, ids=ids, sep=sep,
             )  # fmt: skip
         else:
             with feature_progress(not as_json) as progress:

@@ -243,15 +243,16 @@ def refresh(
     with _errors(debug):
         _check_as_of(as_of)
         features = None
-        if engine not in ("local", "spark"):
-            raise UsageError(f"--engine must be local or spark, not {engine!r}")
+        from segmint.spark.session import check_engine
+
+        check_engine(engine)
         if engine == "spark":
             from segmint.spark.runner import refresh_spark_inputs
 
             if data is None:
                 raise UsageError("--engine spark reads a CSV/TSV/Parquet log (DATA)")
             loaded, features = refresh_spark_inputs(
-                workspace, data, as_of=as_of, master=spark_master
+                workspace, data, as_of=as_of, master=spark_master, sep=sep
             )
         else:
             loaded = _source(data, db, query, table, sheet, sep)

@@ -8,7 +8,8 @@ of the customers, and every index is computed and reported per k:
   sample of :data:`SILHOUETTE_SAMPLED` with a 95% confidence interval;
 * Calinski-Harabasz and Davies-Bouldin;
 * the gap statistic (Tibshirani, Walther & Hastie 2001) with reference data drawn
-  uniformly from the box aligned with the principal components, and its standard error;
+  uniformly from the box aligned with the principal components or with the features,
+  whichever is tighter (smaller volume), and its standard error;
 * BIC and AIC of a full-covariance Gaussian mixture with k components;
 * stability: mean adjusted Rand index of k-means refits on bootstrap resamples
   (:mod:`segmint.stability`).
@@ -16,13 +17,14 @@ of the customers, and every index is computed and reported per k:
 The rule (``k="auto"``):
 
 1. **Are there distinct segments?** Two tests must both say yes.
-   *Gap*: some k >= 2 is more clustered than uniform noise in the principal-component box
+   *Gap*: some k >= 2 is more clustered than uniform noise in the reference box
    by more than one standard error of the gap, ``max_k (Gap(k) - s_k) > Gap(1)``.
    *Dip*: at the k of step 2, some pair of neighbouring segments (relative neighbours: no
    third centre closer to both than they are to each other) is separated by a dip in
    density: Hartigan's dip test
    rejects unimodality of their customers projected on the line through the two centres
-   (5% level, Bonferroni-corrected over the pairs tested). The gap alone is fooled by
+   (those within half the centres' distance of that line; 5% level, Bonferroni-corrected
+   over the pairs tested). The gap alone is fooled by
    skewed or heavy-tailed continua, which are never uniform; the dip alone by tiny samples.
    On small samples the dip lacks power between groups of a few dozen customers, so
    segments that are both well separated (silhouette at least :data:`CLEAR_STRUCTURE`,
@@ -304,6 +306,11 @@ def score_k(
     )
 
 
+def _log_volume(points: np.ndarray) -> float:
+    """Log of the volume of the box of ``points``' ranges along the axes."""
+    return float(np.log(np.maximum(np.ptp(points, axis=0), 1e-12)).sum())
+
+
 def gap_statistic(
     X: np.ndarray,
     wcss: dict[int, float],
@@ -315,7 +322,12 @@ def gap_statistic(
     """Gap(k) and its standard error s_k for every k of ``wcss`` (Tibshirani et al. 2001).
 
     Reference data sets are drawn uniformly from the box aligned with the principal
-    components of ``X`` (their method "b"); ``s_k = sd_k * sqrt(1 + 1/B)``.
+    components of ``X`` (their method "b"), or from the box of the features' own ranges
+    (method "a") when that box has the smaller volume: the tighter null is the more
+    honest one. The principal axes of data with no preferred direction (a uniform
+    square) are arbitrary, and a box along rotated axes is larger than the data's own:
+    uniform noise then looked more clustered than its reference. ``s_k = sd_k *
+    sqrt(1 + 1/B)``.
 
     Parameters
     ----------
@@ -331,6 +343,8 @@ def gap_statistic(
     """
     centred = X - X.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    if _log_volume(centred) < _log_volume(centred @ vt.T):
+        vt = np.eye(X.shape[1])  # the features' own box is the tighter null
     projected = centred @ vt.T
     low, high = projected.min(axis=0), projected.max(axis=0)
     ks = sorted(wcss)
@@ -390,7 +404,16 @@ def dip_test(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> dict[str
         norm = float(np.linalg.norm(direction))
         if norm == 0:
             continue
-        projection = X[members] @ (direction / norm)
+        unit = direction / norm
+        offsets = X[members] - (centers[i] + centers[j]) / 2
+        along = offsets @ unit
+        # Only the customers near the line through the two centres: the union of two
+        # cells is not convex where a third cell cuts into it, and its far corners make
+        # a dip of geometry, not of density (a uniform square split in three).
+        near = np.linalg.norm(offsets - np.outer(along, unit), axis=1) <= norm / 2
+        if near.sum() < 4:
+            continue
+        projection = along[near]
         if np.ptp(projection) == 0:
             continue
         results.append(((i, j), float(diptest(projection)[1])))
@@ -669,8 +692,9 @@ def _choose_k(
         )
     if gap_null:
         reasons.append(
-            "gap statistic: no k is more clustered than uniform noise in the box of the principal "
-            f"components by more than one standard error (best margin {gap_margin:+.3f})"
+            "gap statistic: no k is more clustered than uniform noise in the data's box (along "
+            "the principal components or the features, whichever is tighter) by more than one "
+            f"standard error (best margin {gap_margin:+.3f})"
         )
     else:
         reasons.append(

@@ -117,12 +117,13 @@ def refresh_spark_inputs(
     as_of: str | None = None,
     master: str = DEFAULT_MASTER,
     spark: Any = None,
+    sep: str | None = None,
 ) -> tuple[LoadedTable, CustomerTable]:
     """For ``refresh --engine spark``: the new log's customer features, derived in Spark
     with the serving model's spec, and the log's columns (no rows) for the checks."""
     model = load_model(resolve_model_dir(workspace))
     spark = spark or spark_session(master)
-    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of)
+    run = spark_log_features(spark, data, spec=model.feature_spec(), as_of=as_of, sep=sep)
     found = run.result
     table = CustomerTable(found.features, found.excluded, found.account, found.spec)
     return LoadedTable(run.sample, str(data), str(run.load["format"])), table

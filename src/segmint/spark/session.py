@@ -9,6 +9,14 @@ from typing import Any
 from segmint.errors import UsageError
 
 DEFAULT_MASTER = "local[*]"
+ENGINES = ("local", "spark")
+
+
+def check_engine(engine: str) -> str:
+    """``engine`` when it is one of :data:`ENGINES` (``--engine``), else a UsageError."""
+    if engine not in ENGINES:
+        raise UsageError(f"--engine must be {' or '.join(ENGINES)}, not {engine!r}")
+    return engine
 
 
 def require_pyspark() -> Any:
