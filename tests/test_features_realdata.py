@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmint import scan
+from segmint import workplan
 from segmint.datasets import make_transactions
 from segmint.features import FAMILIES, FeatureSpec, frame_features
 from segmint.features.spec import DEFAULT_NON_PRODUCT_CODES
@@ -124,7 +124,7 @@ def test_online_retail_same_features_from_a_work_database_file(
     """A log too large for memory is worked on from a database file (duplicates and voided
     lines then marked in a stored, compressed table): the same numbers as in memory."""
     assert retail.load["work"]["work_database"] == "memory"
-    monkeypatch.setattr(scan, "LINE_BYTES", 1 << 40)  # every log "too large"
+    monkeypatch.setattr(workplan, "LINE_BYTES", 1 << 40)  # every log "too large"
     on_disk = log_features(retail_path, today=TODAY)
     assert on_disk.load["work"]["work_database"] == "file"
     assert on_disk.load["work"]["memory_limit"] == "1GB"

@@ -196,8 +196,8 @@ def test_a_table_without_an_id_says_how_to_name_one(tmp_path: Path) -> None:
     assert summary["data"]["customer_id"].startswith("row number")
     assert any(
         w.startswith("no customer id column found: each row is one customer, numbered by its "
-                     "position (1 to 90 in customer_id") and "--id COLUMN" in w
+                     "position (1 to 90 in row_number") and "--id COLUMN" in w
         for w in summary["warnings"]
     )  # fmt: skip
     segments = pd.read_csv(tmp_path / "out" / "segments.csv")
-    assert segments["customer_id"].tolist() == list(range(1, 91))
+    assert segments["row_number"].tolist() == list(range(1, 91))

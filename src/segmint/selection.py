@@ -23,8 +23,7 @@ The rule (``k="auto"``):
    third centre closer to both than they are to each other) is separated by a dip in
    density: Hartigan's dip test
    rejects unimodality of their customers projected on the line through the two centres
-   (those within half the centres' distance of that line; 5% level, Bonferroni-corrected
-   over the pairs tested). The gap alone is fooled by
+   (5% level, Bonferroni-corrected over the pairs tested). The gap alone is fooled by
    skewed or heavy-tailed continua, which are never uniform; the dip alone by tiny samples.
    On small samples the dip lacks power between groups of a few dozen customers, so
    segments that are both well separated (silhouette at least :data:`CLEAR_STRUCTURE`,
@@ -404,16 +403,7 @@ def dip_test(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> dict[str
         norm = float(np.linalg.norm(direction))
         if norm == 0:
             continue
-        unit = direction / norm
-        offsets = X[members] - (centers[i] + centers[j]) / 2
-        along = offsets @ unit
-        # Only the customers near the line through the two centres: the union of two
-        # cells is not convex where a third cell cuts into it, and its far corners make
-        # a dip of geometry, not of density (a uniform square split in three).
-        near = np.linalg.norm(offsets - np.outer(along, unit), axis=1) <= norm / 2
-        if near.sum() < 4:
-            continue
-        projection = along[near]
+        projection = X[members] @ (direction / norm)
         if np.ptp(projection) == 0:
             continue
         results.append(((i, j), float(diptest(projection)[1])))
