@@ -12,6 +12,7 @@ CORE = [
     "features",
     "prepare.py",
     "selection.py",
+    "structure.py",
     "model.py",
     "profile.py",
     "pipeline.py",
@@ -79,3 +80,14 @@ def test_public_objects_have_docstrings() -> None:
 def test_modules_stay_small() -> None:
     for path in SRC.rglob("*.py"):
         assert len(path.read_text().splitlines()) < 800, f"{path.name}: split it before 800 lines"
+
+
+def test_named_pass_through_options_are_parameters_of_segment() -> None:
+    import inspect
+
+    from segmint.pipeline import SEGMENT_OPTIONS, segment
+    from segmint.store._lifecycle import REPLAYED_PARAMS
+
+    accepted = inspect.signature(segment).parameters
+    assert set(SEGMENT_OPTIONS) <= set(accepted)
+    assert set(REPLAYED_PARAMS) <= set(SEGMENT_OPTIONS)

@@ -301,6 +301,10 @@ def test_actions_follow_the_kind_of_difference() -> None:
     }
     assert len(actions) == 9
     assert not any(a.startswith("Tailor offers") for a in actions)
+    wines = differentiator_name([Differentiator("MntWines", 1.0, 0.5, 1.0)], set())[1]
+    score = differentiator_name([Differentiator("Spending Score", 1.0, 0.5, 1.0)], set())[1]
+    assert wines.startswith("Premium and cross-sell offers on wines;")
+    assert score.startswith("Premium and cross-sell offers; protect")
 
 
 def _real_names(path: Path, k: int) -> list[tuple[str, str]]:
@@ -316,5 +320,6 @@ def test_mall_and_telco_names_read_like_a_marketer(shared_data: Path) -> None:
         assert not any(w in name.lower() for w in ("genre", "few male", "few female", "=", "_"))
         assert "senior citizen " not in f"{name.lower()} "  # a flag reads "senior citizens"
         assert not action.startswith("Tailor offers")
+        assert " on score" not in action  # a spending score is no product to sell
     assert len({a for _, a in telco}) == len(telco)
     assert any(n.startswith("Mostly month-to-month contract") for n, _ in telco)

@@ -3,7 +3,9 @@ numbers, --sep and standard input, read alike by read_table and the streamed rea
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +16,10 @@ import pytest
 
 from segmint.cells import names_a_date, number_date_kind
 from segmint.errors import InputFileError, UsageError
+from segmint.features.roles import ColumnRoles, detect_roles
+from segmint.featurize import log_features
 from segmint.io import read_table
-from tests.log_twins import write_twins
+from tests.log_twins import write_headerless, write_twins
 
 ALIGNED = (
     " customer_id   date      quantity  amount\r\n"
@@ -167,25 +171,69 @@ def test_headerless_log_with_number_dates_read_when_the_spec_names_the_time(
     assert "name the id with --id column_1" in loaded.details["warnings"][0]
 
 
-def test_headerless_log_taken_as_customers_warns_that_it_looks_like_a_log(
-    tmp_path: Path,
-) -> None:
-    rng = np.random.default_rng(2)
-    rows = [
-        f"{c:05d},{19970101 + int(rng.integers(0, 12)) * 100 + int(rng.integers(0, 28))},"
-        f"{rng.uniform(5, 80):.2f}"
-        for c in rng.integers(1, 61, 400)
-    ]
-    path = tmp_path / "log.csv"
-    path.write_text("\n".join(rows) + "\n")
-    done = _segmint("fit", str(path), "--out", str(tmp_path / "run"), "--json")
+def test_headerless_log_read_by_content_as_its_named_twin(tmp_path: Path) -> None:
+    # no header: the repeating first column, the YYYYMMDD numbers and the decimals that grow
+    # with the count beside them are the customer, the date and the line total
+    reference, comma, aligned = write_headerless(tmp_path)
+    today = dt.date(2024, 1, 1)
+    expected = log_features(reference, today=today).result.features
+    for path, extra in ((comma, {}), (comma, {"sep": ","}), (aligned, {})):
+        run = log_features(path, today=today, **extra)
+        assert run.roles == ColumnRoles(
+            "transactions", "column_1", time="column_2", amount="column_4"
+        )
+        pd.testing.assert_frame_equal(run.result.features, expected, check_exact=False, rtol=1e-9)
+    done = _segmint("fit", str(aligned), "--out", str(tmp_path / "run"), "--json")
     assert done.returncode == 0, done.stderr.decode()
-    import json
-
-    warnings = json.loads(done.stdout)["warnings"]
+    summary = json.loads(done.stdout)
+    assert summary["n_customers"] == pd.read_csv(reference)["customer_id"].nunique()
     assert any(
-        "column 'column_1' repeats" in w and "'column_2' holds dates" in w for w in warnings
-    ), warnings
+        "read as a transaction log from what its columns hold: customer id column_1, date "
+        "column_2 (YYYYMMDD), amount column_4" in w
+        for w in summary["warnings"]
+    ), summary["warnings"]
+
+
+def test_headerless_content_that_does_not_decide_is_not_guessed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    ids = rng.integers(1, 61, 400)
+    dates = [19970101 + int(rng.integers(0, 12)) * 100 + int(rng.integers(0, 28)) for _ in ids]
+    counts = rng.integers(1, 9, 400)
+    prices = rng.uniform(1, 30, 400)  # a unit price: does not grow with the count
+    lines = list(zip(ids, dates, counts, prices, strict=True))
+    shapes = {
+        "price": [f"{c:05d},{d},{q},{p:.2f}" for c, d, q, p in lines],
+        "two decimals": [f"{c:05d},{d},{p:.2f},{p * q:.2f}" for c, d, q, p in lines],
+    }
+    for name, rows in shapes.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text("\n".join(rows) + "\n")
+        frame = read_table(path).frame
+        assert detect_roles(frame).kind == "customers", name
+        done = _segmint("fit", str(path), "--out", str(tmp_path / name), "--json")
+        assert done.returncode == 0, done.stderr.decode()
+        warnings = json.loads(done.stdout)["warnings"]
+        assert any(
+            "column 'column_1' repeats" in w and "'column_2' holds dates" in w for w in warnings
+        ), warnings
+
+
+def test_first_row_of_data_with_names_and_a_date_is_no_header(tmp_path: Path) -> None:
+    # product names and codes with letters in the first row, but a date over the dates:
+    # data, not a header
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "536365,85123A,WHITE HANGING HEART,6,2010-12-01 08:26:00,2.55,17850\n"
+        "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850\n"
+        "536366,22633,HAND WARMER UNION JACK,6,2010-12-01 08:28:00,1.85,17851\n"
+    )
+    loaded = read_table(path)
+    assert loaded.details["header"] is False
+    assert list(loaded.frame.columns) == [f"column_{j}" for j in range(1, 8)]
+    assert len(loaded.frame) == 3
+    # a header over dates and numbers stays a header
+    path.write_text("InvoiceNo,StockCode,InvoiceDate\n536365,85123A,2010-12-01 08:26:00\n")
+    assert read_table(path).details["header"] is True
 
 
 @pytest.mark.parametrize("kind", ["epoch_s", "epoch_ms", "excel_serial"])

@@ -248,12 +248,16 @@ def test_mall_customers(shared_data: Path, tmp_path: Path) -> None:
         .splitlines()[1]
         .startswith("0001,")
     )
-    # By default the segments are not the two levels of Genre (k = 2, a pure gender split
-    # before): Genre is left out and the customers segmented on age, income and score.
+    # By default the segments are not the levels of Genre (k = 2, a pure gender split
+    # before; then four groups once per gender): Genre is left out and the customers
+    # segmented on age, income and score, where the gap passes over k = 2 (no higher than
+    # one segment's) to the stable k = 4.
     assert decisions_of(summary, "Genre")[0]["action"] == "excluded"
     assert summary["trivial_excluded"][0]["column"] == "Genre"
     assert summary["trivial_excluded"][0]["value"] == 1.0
-    assert summary["warnings"][0].startswith("the first segments were the levels of Genre")
+    assert summary["warnings"][0].startswith("the first segments (k = ")
+    assert "the levels of Genre" in summary["warnings"][0]
+    assert summary["k"] == 4 and summary["structure"]
     assert "Genre=Male" not in summary["preparation"]["columns"]
     assert summary["trivial_partition"] is None
     kept = fit_file(data, out_dir=tmp_path / "kept", keep=("Genre",))

@@ -23,7 +23,7 @@ from segmint.scan import read_sample
 from segmint.spark import spark_log_features, spark_session
 from segmint.spark.cluster import fit_spark, label_spark
 from segmint.spark.features import configure
-from tests.log_twins import write_twins
+from tests.log_twins import write_headerless, write_twins
 
 TODAY = dt.date(2024, 1, 1)
 # pyspark 4 warns once that pandas 3 support is young; the agreement tests are the check.
@@ -315,6 +315,19 @@ def test_aligned_log_with_number_dates_reads_as_locally(spark, tmp_path: Path) -
     remote = spark_log_features(spark, aligned, today=TODAY).result.features
     local = log_features(comma, today=TODAY).result.features
     pd.testing.assert_frame_equal(remote, local, check_exact=False, rtol=1e-9)
+
+
+def test_headerless_log_read_by_content_as_locally(spark, tmp_path: Path) -> None:
+    reference, comma, aligned = write_headerless(tmp_path)
+    local = log_features(reference, today=TODAY).result.features
+    for path in (comma, aligned):
+        run = spark_log_features(spark, path, today=TODAY)
+        assert (run.roles.customer, run.roles.time, run.roles.amount) == (
+            "column_1",
+            "column_2",
+            "column_4",
+        )
+        pd.testing.assert_frame_equal(run.result.features, local, check_exact=False, rtol=1e-9)
 
 
 def test_sep_reaches_the_spark_reader(spark, tmp_path: Path) -> None:

@@ -94,7 +94,8 @@ def test_segments_multiplied_by_gender_are_refitted_without_it() -> None:
     assert "gender" not in result.model.preparation.input_columns
     assert result.model.params["trivial_excluded"] == ["gender"]
     assert summary["warnings"][0].startswith(
-        "the first segments were split again by the levels of gender"
+        "the first segments (k = 6) were split again by the levels of gender (each segment all "
+        "one level)"
     )
     assert "--keep gender" in summary["warnings"][0]
     assert len(result.assignments) == len(frame)

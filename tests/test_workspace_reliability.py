@@ -1,8 +1,9 @@
 """A workspace survives ``kill -9`` at any moment, and readers see one state while a writer works.
 
-Refreshes run in subprocesses (``python -m segmint refresh``). The named checkpoints of
-:mod:`segmint.store._lifecycle` (``SEGMINT_PAUSE_AT``) stop a refresh at each stage of its
-write so it can be killed exactly there; timed kills hit arbitrary moments as well. All the
+Refreshes run in subprocesses (``python -m segmint refresh``, or
+:func:`segmint.store.refresh_workspace` whose ``on_stage`` callback stops the process at
+one of :data:`segmint.store.STAGES` so it can be killed exactly there); timed kills hit
+arbitrary moments as well. All the
 refreshes of a test start together to keep the wall time small.
 """
 
@@ -20,10 +21,27 @@ from pathlib import Path
 
 import pytest
 
-from segmint.store import Workspace, fit_workspace, refresh_workspace
+from segmint.store import STAGES, Workspace, fit_workspace, refresh_workspace
 from tests.workspace_data import FIT_AS_OF, loaded, shop_log, write_log
 
-CHECKPOINTS = ["fitted", "model-written", "run-folder-written", "before-commit", "committed"]
+CHECKPOINTS = list(STAGES)
+# A refresh that stops at one stage: it writes its pid to the marker file and waits there
+# to be killed.
+PAUSED_REFRESH = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    from segmint.io import read_table
+    from segmint.store import refresh_workspace
+
+    log, ws, stage, marker = sys.argv[1:]
+
+    def on_stage(name):
+        if name == stage:
+            Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+            time.sleep(600)
+
+    refresh_workspace(ws, read_table(log), on_stage=on_stage)
+""")
 TIMED_KILLS = [1.8, 2.4, 2.8, 3.2]  # seconds after start; a refresh here takes about 3 s
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "SEGMINT_DB_TIMEOUT": "60"}
 
@@ -75,8 +93,13 @@ def test_refresh_killed_at_every_checkpoint(base: tuple[Path, Path], tmp_path: P
         target = tmp_path / checkpoint
         shutil.copytree(ws, target)
         marker = tmp_path / f"{checkpoint}.paused"
-        env = {**ENV, "SEGMINT_PAUSE_AT": checkpoint, "SEGMINT_PAUSE_FILE": str(marker)}
-        started[checkpoint] = (refresh_process(log, target, env), marker, target)
+        with open(f"{target}.stderr", "wb") as errors:
+            process = subprocess.Popen(
+                [sys.executable, "-c", PAUSED_REFRESH, str(log), str(target), checkpoint,
+                 str(marker)],
+                env=ENV, stdout=subprocess.DEVNULL, stderr=errors,
+            )  # fmt: skip
+        started[checkpoint] = (process, marker, target)
     for checkpoint, (process, marker, target) in started.items():
         deadline = time.monotonic() + 120
         while not marker.exists():

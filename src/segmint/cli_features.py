@@ -93,6 +93,8 @@ def _print_summary(summary: dict[str, Any], target: Path, excluded_out: Path | N
             f"{quality['customers_with_issues']:,} customers with issues",
             markup=False,
         )
+    for warning in summary.get("warnings", []):
+        out_console.print(f"  warning: {warning}", markup=False)
     if summary["excluded"]:
         reasons = ", ".join(
             f"{n:,} {r.replace('_', ' ')}" for r, n in summary["excluded_by_reason"].items()

@@ -149,16 +149,13 @@ def fit_into_workspace_command(
     With ``salt`` the customer ids are pseudonymised (``--hash-ids``) before the fit, the
     mapping written to ``id_map`` when given.
     """
-    import inspect
-
     from segmint.io import write_table
-    from segmint.pipeline import segment
+    from segmint.pipeline import SEGMENT_OPTIONS
     from segmint.runner import fit_file
     from segmint.store import fit_into_workspace, fit_workspace
     from segmint.store._lifecycle import pseudonymised
 
     given = {key: value for key, value in fit_options.items() if value not in (None, False)}
-    accepted = inspect.signature(segment).parameters
     if salt is not None:
         # fit_workspace pseudonymises the ids itself; the --out path records a fit of
         # data pseudonymised here. Either way the mapping comes from here.
@@ -183,7 +180,7 @@ def fit_into_workspace_command(
                     seed=seed,
                     progress=progress,
                     salt=salt,
-                    **{key: value for key, value in given.items() if key in accepted},
+                    **{key: value for key, value in given.items() if key in SEGMENT_OPTIONS},
                 )
             )
         else:

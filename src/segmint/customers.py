@@ -20,7 +20,7 @@ import pandas as pd
 from segmint.errors import DataError
 from segmint.features.engine import QUALITY_COLUMNS
 from segmint.features.rfm import transaction_features
-from segmint.features.roles import ColumnRoles, normalise_ids
+from segmint.features.roles import ColumnRoles, content_note, normalise_ids
 from segmint.features.spec import FeatureSpec
 
 EXCLUDED_COLUMNS = ["customer_id", "reason", "detail"]
@@ -72,9 +72,11 @@ def customer_table(
     """
     if roles.kind == "transactions":
         derived = transaction_features(frame, roles, source=source, as_of=as_of, spec=spec)
+        note = content_note(frame, roles)
         return CustomerTable(
-            derived.features, derived.excluded, derived.account, derived.spec, derived.quality
-        )
+            derived.features, derived.excluded, derived.account, derived.spec, derived.quality,
+            warnings=(note,) if note else (),
+        )  # fmt: skip
     table = frame.copy()
     account: dict[str, Any] = {"rows_read": len(table)}
     id_col = roles.customer

@@ -22,7 +22,7 @@ from segmint.errors import DataError, UsageError
 from segmint.features.engine import Progress, TransactionFeatures, frame_features
 from segmint.features.pii import PiiColumn, classify_column, detect_pii, new_salt, pseudonymise
 from segmint.features.rfm import spec_from_roles
-from segmint.features.roles import ColumnRoles, detect_roles
+from segmint.features.roles import ColumnRoles, content_note, detect_roles
 from segmint.features.spec import FAMILIES, FIT_FAMILIES, FeatureSpec, parse_spec
 from segmint.io import LoadedTable, read_table, write_table
 from segmint.scan import ScanSource, can_stream, read_sample, stream_features
@@ -291,6 +291,7 @@ def write_features(
 def features_summary(run: LogFeatures) -> dict[str, Any]:
     """What ``segmint features`` reports: counts, cleaning, quality, spec, personal data."""
     account = dict(run.result.account)
+    note = content_note(run.sample, run.roles)
     return {
         "customers": len(run.result.features),
         "excluded": len(run.result.excluded),
@@ -305,6 +306,7 @@ def features_summary(run: LogFeatures) -> dict[str, Any]:
         "feature_spec_hash": run.spec.fingerprint(),
         "personal_data": [p.to_dict() for p in run.pii],
         "ids": run.ids,
+        "warnings": [note] if note else [],
     }
 
 
@@ -371,9 +373,10 @@ def open_for_fit(
             )  # fmt: skip
             details = {k: v for k, v in run.load.items() if k != "format"}
             loaded = LoadedTable(frame, str(path), str(run.load.get("format", "csv")), details)
+            note = content_note(frame, run.roles)
             table = CustomerTable(
                 run.result.features, run.result.excluded, run.result.account, run.spec,
-                run.result.quality,
+                run.result.quality, warnings=(note,) if note else (),
             )  # fmt: skip
             return FitInput(loaded, run.roles, table, run.spec, run.pii, run.ids, run.id_map)
     loaded = read_table(path, sheet=sheet)

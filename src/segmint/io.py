@@ -407,28 +407,36 @@ def _cell_kind(value: str) -> str:
 def _has_header(rows: list[list[str]]) -> bool:
     """The first row is a header unless all its cells are numbers, dates or blank, or it is
     typed like the rest: each cell of the kind of its column, at least one column numbers
-    or dates, and its text cells codes with a digit (``C001``), not names.
+    or dates, and its text cells codes with a digit (``C001``) -- or, whatever its text,
+    a date over a column of dates (no header names a column by a date of its values), its
+    other cells of their column's kind or codes with a digit over numbers (``85123A``).
 
     So ``Country,2010,2011`` is a header; a header-less file whose first row has a text
-    cell without a digit loses that row to the column names, which shows, while the
-    opposite mistake (a header of years read as data) would silently mix the names into
-    the values.
+    cell without a digit and no date loses that row to the column names, which shows,
+    while the opposite mistake (a header of years read as data) would silently mix the
+    names into the values.
     """
     first = [_cell_kind(v) for v in rows[0]]
     if all(kind != "text" for kind in first):
         return False
-    if len(rows) < 2 or any(k == "text" and not re.search(r"\d", v)
-                            for k, v in zip(first, rows[0], strict=True)):
+    if len(rows) < 2:
         return True
-    typed = False
-    for j, kind in enumerate(first):
+    dominant = []
+    for j in range(len(first)):
         kinds = Counter(_cell_kind(r[j]) for r in rows[1:] if j < len(r))
         kinds.pop("na", None)
-        dominant = kinds.most_common(1)[0][0] if kinds else "na"
-        typed |= dominant in ("num", "date")
-        if kind not in (dominant, "na"):
-            return True
-    return not typed
+        dominant.append(kinds.most_common(1)[0][0] if kinds else "na")
+    pairs = list(zip(first, rows[0], dominant, strict=True))
+    coded = [k == "text" and d == "num" and bool(re.search(r"\d", v)) for k, v, d in pairs]
+    if any(k not in (d, "na") and not c for (k, _, d), c in zip(pairs, coded, strict=True)):
+        return True
+    if any(k == d == "date" for k, _, d in pairs):
+        return False  # a date over dates: a row of data, whatever its text (85123A, names)
+    if any(coded):
+        return True
+    if any(k == "text" and not re.search(r"\d", v) for k, v in zip(first, rows[0], strict=True)):
+        return True
+    return not any(d in ("num", "date") for d in dominant)
 
 
 def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:

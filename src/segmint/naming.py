@@ -501,7 +501,9 @@ def action_for_difference(main: Differentiator, also: Sequence[Differentiator] =
     if kind == "spend":
         words = feature_words(main.feature)
         rest = " ".join(w for w in words if w not in _SPEND | _COUNT)
-        topic = f" on {rest}" if rest and words[0] in _SPEND else ""
+        # "Spending Score": a rating of spending, no product to make offers on
+        product = words[0] in _SPEND and not set(words) & _MEASURE
+        topic = f" on {rest}" if rest and product else ""
         text = (
             f"Premium and cross-sell offers{topic}; protect the relationship with personal service."
             if high

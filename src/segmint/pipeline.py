@@ -374,6 +374,11 @@ def _fit_model(
     )  # fmt: skip
 
 
+# The options of segment() that the commands pass through by name (the others need an
+# output folder: --compare, the report).
+SEGMENT_OPTIONS = ("algorithm", "within", "keep", "outcome", "spec", "keep_sentinels")
+
+
 def segment(
     frame: pd.DataFrame,
     *,
@@ -505,7 +510,7 @@ def segment(
         random_state=random_state, source=source, outcome=outcome, reuse=None,
         algorithm=algorithm, within=within, keep_sentinels=keep_sentinels,
     )  # fmt: skip
-    return _with_keep(_without_trivial(again, found), keep)
+    return _with_keep(_without_trivial(again, found, first_k=int(result.summary["k"])), keep)
 
 
 def _with_keep(result: SegmentationResult, keep: tuple[str, ...]) -> SegmentationResult:
@@ -515,17 +520,20 @@ def _with_keep(result: SegmentationResult, keep: tuple[str, ...]) -> Segmentatio
     return result
 
 
-def _without_trivial(result: SegmentationResult, found: dict[str, Any]) -> SegmentationResult:
+def _without_trivial(
+    result: SegmentationResult, found: dict[str, Any], *, first_k: int
+) -> SegmentationResult:
     """The refit without a column whose levels alone made the first segments, saying so."""
     column = found["column"]
+    share = "all" if found["value"] >= 1 else f"at least {found['value']:.0%}"
     seen = (
-        f"were split again by the levels of {column} (each segment at least "
-        f"{found['value']:.0%} one level)"
+        f"were split again by the levels of {column} (each segment {share} one level)"
         if found["statistic"] == "nested_levels"
         else f"were the levels of {column} (Cramér's V {found['value']:.2f})"
     )
     note = (
-        f"the first segments {seen}; segmented again without it, on the other features "
+        f"the first segments (k = {first_k}) {seen}; segmented again without it, on the "
+        "other features "
         f"(--keep {column} keeps it)"
     )
     if result.model.k == 1:

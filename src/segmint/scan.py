@@ -531,7 +531,7 @@ def stream_features(
     for col in spec.used_columns():
         if col not in source.names:
             raise DataError(f"{source.path}: column {col!r} not found")
-    source = _numbers_as_time(source, spec)
+    source = numbers_as_time(source, spec)
     _check_roles(source, spec)
     plan = plan_work(source.rows, memory_limit)
     with tempfile.TemporaryDirectory(prefix="segmint-scan-") as tmp:
@@ -573,7 +573,7 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _numbers_as_time(source: ScanSource, spec: FeatureSpec) -> ScanSource:
+def numbers_as_time(source: ScanSource, spec: FeatureSpec) -> ScanSource:
     """The spec's time column read as dates when its sample holds numbers that are all
     plausible dates of one kind (:func:`segmint.features.engine.numbers_as_time`)."""
     col = spec.time

@@ -18,7 +18,12 @@ The rule (``k="auto"``):
 
 1. **Are there distinct segments?** Two tests must both say yes.
    *Gap*: some k >= 2 is more clustered than uniform noise in the reference box
-   by more than one standard error of the gap, ``max_k (Gap(k) - s_k) > Gap(1)``.
+   by more than one standard error of the gap, ``max_k (Gap(k) - s_k) > Gap(1)``, and
+   the k of step 2 is itself: ``Gap(k) - Gap(1)`` at least :data:`GAP_Z` (2) standard
+   errors of that difference, ``sqrt(s_k^2 + s_1^2)`` (uniform noise in a square passed
+   the first half through a lucky k = 8 and the dip test by chance at k = 2 on 3 of 50
+   draws). When the k of the 1-standard-error rule fails this, the smallest stable k that
+   passes it is taken instead (a first plateau no higher than one segment is no answer).
    *Dip*: at the k of step 2, some pair of neighbouring segments (relative neighbours: no
    third centre closer to both than they are to each other) is separated by a dip in
    density: Hartigan's dip test
@@ -86,6 +91,7 @@ from segmint.algorithms.base import (
     sweep_kmeans,
 )
 from segmint.stability import STABLE_ARI, kmeans_bootstrap_ari
+from segmint.structure import GAP_REFERENCES, dip_test, gap_statistic
 
 NO_STRUCTURE = "no distinct segments; the groups below are a partition of a continuum"
 SILHOUETTE_TOLERANCE = 0.80
@@ -94,9 +100,9 @@ SILHOUETTE_EXACT = 10_000
 SILHOUETTE_SAMPLED = 3_000
 CLEAR_STRUCTURE = 0.5
 GAP_SAMPLE = 1_000
-GAP_REFERENCES = 20
 BIC_SAMPLE = 1_000
 DIP_ALPHA = 0.05
+GAP_Z = 2.0
 STABILITY_TOLERANCE = 0.05
 STABILITY_FLOOR = 0.6
 STRONG_SILHOUETTE = 0.71
@@ -303,120 +309,6 @@ def score_k(
         calinski_harabasz=float(calinski_harabasz_score(X, labels)),
         davies_bouldin=float(davies_bouldin_score(X, labels)),
     )
-
-
-def _log_volume(points: np.ndarray) -> float:
-    """Log of the volume of the box of ``points``' ranges along the axes."""
-    return float(np.log(np.maximum(np.ptp(points, axis=0), 1e-12)).sum())
-
-
-def gap_statistic(
-    X: np.ndarray,
-    wcss: dict[int, float],
-    rng: np.random.Generator,
-    *,
-    references: int = GAP_REFERENCES,
-    n_init: int = 2,
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Gap(k) and its standard error s_k for every k of ``wcss`` (Tibshirani et al. 2001).
-
-    Reference data sets are drawn uniformly from the box aligned with the principal
-    components of ``X`` (their method "b"), or from the box of the features' own ranges
-    (method "a") when that box has the smaller volume: the tighter null is the more
-    honest one. The principal axes of data with no preferred direction (a uniform
-    square) are arbitrary, and a box along rotated axes is larger than the data's own:
-    uniform noise then looked more clustered than its reference. ``s_k = sd_k *
-    sqrt(1 + 1/B)``.
-
-    Parameters
-    ----------
-    X : ndarray
-        The customers the WCSS values were computed on.
-    wcss : dict
-        k -> within-cluster sum of squares of ``X``'s k-means partition (k = 1: total).
-    rng : Generator
-    references : int
-        Number of reference data sets B.
-    n_init : int
-        k-means starts on each reference set.
-    """
-    centred = X - X.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    if _log_volume(centred) < _log_volume(centred @ vt.T):
-        vt = np.eye(X.shape[1])  # the features' own box is the tighter null
-    projected = centred @ vt.T
-    low, high = projected.min(axis=0), projected.max(axis=0)
-    ks = sorted(wcss)
-
-    def reference_logs(seed: int) -> list[float]:
-        own = np.random.default_rng(seed)
-        reference = own.uniform(low, high, size=projected.shape) @ vt
-        out = []
-        for k in ks:
-            if k == 1:
-                w = float(((reference - reference.mean(axis=0)) ** 2).sum())
-            else:
-                w = sweep_kmeans(reference, k, own, n_init)[0]
-            out.append(math.log(max(w, 1e-300)))
-        return out
-
-    seeds = [seed_of(rng) for _ in range(references)]
-    # one thread: these small NumPy fits hold the GIL, so threads only add contention
-    logs = np.array([reference_logs(seed) for seed in seeds])
-    expected = logs.mean(axis=0)
-    se = logs.std(axis=0) * math.sqrt(1.0 + 1.0 / references)
-    gap = {k: float(expected[j] - math.log(max(wcss[k], 1e-300))) for j, k in enumerate(ks)}
-    return gap, {k: float(se[j]) for j, k in enumerate(ks)}
-
-
-def neighbouring_pairs(centers: np.ndarray) -> list[tuple[int, int]]:
-    """Pairs of centres that are relative neighbours (Toussaint 1980): no third centre is
-    closer to both of them than they are to each other."""
-    d = np.sqrt(((centers[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2))
-    pairs = []
-    for i in range(len(centers)):
-        for j in range(i + 1, len(centers)):
-            others = [m for m in range(len(centers)) if m not in (i, j)]
-            if not any(max(d[i, m], d[j, m]) < d[i, j] for m in others):
-                pairs.append((i, j))
-    return pairs
-
-
-def dip_test(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> dict[str, Any]:
-    """Hartigan's dip test between neighbouring segments (see the module docstring).
-
-    Returns
-    -------
-    dict
-        ``p_value`` (smallest pair p-value, Bonferroni-corrected; 1.0 when no pair could
-        be tested), ``pair`` (the segments of that pair), ``pairs_tested``.
-    """
-    from diptest import diptest
-
-    best_p, best_pair, tested = 1.0, None, 0
-    results = []
-    for i, j in neighbouring_pairs(centers):
-        members = (labels == i) | (labels == j)
-        if members.sum() < 4:
-            continue
-        direction = centers[j] - centers[i]
-        norm = float(np.linalg.norm(direction))
-        if norm == 0:
-            continue
-        projection = X[members] @ (direction / norm)
-        if np.ptp(projection) == 0:
-            continue
-        results.append(((i, j), float(diptest(projection)[1])))
-        tested += 1
-    for pair, p in results:
-        corrected = min(1.0, p * tested)
-        if corrected < best_p or best_pair is None:
-            best_p, best_pair = corrected, pair
-    return {
-        "p_value": best_p,
-        "pair": list(best_pair) if best_pair else None,
-        "pairs_tested": tested,
-    }
 
 
 def _first_se_k(gap: dict[int, float], se: dict[int, float], ks: list[int]) -> int:
@@ -666,11 +558,41 @@ def _choose_k(
                 f"{gap[k_struct]:.3f} by more than one standard error), which decides"
             )
             k_struct = k_late
+
+    def weak(k: int) -> bool:
+        return gap[k] - gap[1] < GAP_Z * float(np.hypot(gap_se[k], gap_se[1]))
+
+    if weak(k_struct) and not floored:
+        # The first plateau of the gap is no higher than one segment's: not the answer.
+        # The smallest stable k (bootstrap ARI >= STABLE_ARI, no tolerance: this passes the
+        # plateau over) clearly above k = 1 is the next candidate.
+        beyond = [
+            k for k in struct_ks if k > k_struct and stability[k] >= STABLE_ARI and not weak(k)
+        ]
+        if beyond:
+            k_next = min(beyond)
+            step += (
+                f"; k = {k_struct}'s gap is within {GAP_Z:g} standard errors of one segment's, "
+                f"and k = {k_next} is the smallest stable k clearly above it (gap "
+                f"{gap[k_next]:.3f} vs {gap[1]:.3f}, bootstrap ARI {stability[k_next]:.2f}), "
+                "which decides"
+            )
+            k_struct = k_next
     dip = dip_test(sample, labels[k_struct], centers[k_struct])
     separated = (
         sil.get(k_struct, -1.0) >= CLEAR_STRUCTURE and stability.get(k_struct, 0.0) >= STABLE_ARI
     )
-    structure = not gap_null and not floored and (dip["p_value"] < DIP_ALPHA or separated)
+    # The k finally chosen must itself beat k = 1 on the gap, by GAP_Z standard errors of
+    # the difference: a k whose gap is within noise of one segment's is no evidence, even
+    # when some other k cleared the gap's bar (noise in a square: a lucky k = 8, a split
+    # at k = 2 that the dip test passes by chance).
+    own = gap[k_struct] - gap[1]
+    own_se = float(np.hypot(gap_se[k_struct], gap_se[1]))
+    own_weak = weak(k_struct)
+    structure = (
+        not gap_null and not floored and not own_weak
+        and (dip["p_value"] < DIP_ALPHA or separated)
+    )  # fmt: skip
     suggestion = continuum_k(scores, knee, struct_low, struct_high)
 
     capped = mode == "auto" and max(struct_ks) < struct_high and max(struct_ks) < m - 1
@@ -693,7 +615,13 @@ def _choose_k(
             f"the 1-standard-error rule gives k = {k_gap}"
         )
         reasons.append(step)
-        if dip["p_value"] < DIP_ALPHA:
+        if own_weak and not floored:
+            reasons.append(
+                f"but k = {k_struct} is hardly more clustered than one segment: its gap is "
+                f"{own:+.3f} above k = 1's, less than {GAP_Z:g} standard errors of the "
+                f"difference ({GAP_Z * own_se:.3f})"
+            )
+        elif dip["p_value"] < DIP_ALPHA:
             reasons.append(
                 f"segments {dip['pair'][0]} and {dip['pair'][1]} of k = {k_struct} are separated "
                 "by a dip "
@@ -769,6 +697,9 @@ def _choose_k(
             "gap_margin": round(gap_margin, 6),
             "gap_k": k_gap,
             "k_tested": k_struct,
+            "own_gap": round(own, 6),
+            "own_gap_se": round(own_se, 6),
+            "own_gap_z": GAP_Z,
             "dip": dip,
             "dip_alpha": DIP_ALPHA,
             "gap_references": references,

@@ -14,12 +14,14 @@ that repeats beside a date column makes the table a transaction log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from segmint.cells import number_date_kind
 from segmint.errors import DataError, UsageError
 from segmint.features.vocabulary import id_kind, match_column, matches, spellings
 
@@ -174,6 +176,108 @@ def _unparsed_time_column(frame: pd.DataFrame, exclude: set[str]) -> str | None:
     return None
 
 
+_NO_HEADER_NAME = re.compile(r"column_\d+")
+
+
+def headerless(frame: pd.DataFrame) -> bool:
+    """Whether the columns carry no names: a file read without a header row names them
+    ``column_1..n`` (:mod:`segmint.io`), so only their content can say what they hold."""
+    return len(frame.columns) >= 2 and all(_NO_HEADER_NAME.fullmatch(str(c)) for c in frame.columns)
+
+
+def _dates_by_content(series: pd.Series) -> bool:
+    """Dates, or whole numbers that are all valid ``YYYYMMDD`` calendar days (eight digits
+    that read as a day: the one number form specific enough to need no name)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    if not pd.api.types.is_integer_dtype(series) or series.isna().all():
+        return False
+    numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return number_date_kind(numbers) == "YYYYMMDD"
+
+
+def _fractional(series: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return False
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = values[np.isfinite(values)]
+    return bool(values.size) and bool((values != np.round(values)).any())
+
+
+def _roles_by_content(frame: pd.DataFrame, customer: str | None) -> ColumnRoles | None:
+    """A header-less table read as a log from what its columns hold, or None when the
+    content does not decide it.
+
+    It decides only the plain shape of a purchase log: one date column, one column of
+    amounts (numbers with decimals that grow with a column of whole numbers where one
+    stands beside them: a line's total, not a unit price) and, as the customer (unless
+    given), the leftmost column that repeats, has the most distinct values of the repeating
+    columns, and whose other repeating columns are whole numbers (counts, quantities).
+    Anything else (two columns of decimals, several text columns that repeat, decimals that
+    do not follow the count) is left to ``--id`` and ``--spec``: a guess there would be a
+    confident wrong answer.
+    """
+    columns = list(frame.columns)
+    dates = [c for c in columns if c != customer and _dates_by_content(frame[c])]
+    amounts = [c for c in columns if c not in (customer, *dates) and _fractional(frame[c])]
+    if len(dates) != 1 or len(amounts) != 1:
+        return None
+    if customer is None:
+        repeating = [
+            c for c in columns
+            if c not in (*dates, *amounts)
+            and not pd.api.types.is_bool_dtype(frame[c])
+            and frame[c].nunique(dropna=True) >= 2
+            and not frame[c].dropna().is_unique
+        ]  # fmt: skip
+        if not repeating:
+            return None
+        first, others = repeating[0], repeating[1:]
+        distinct = frame[first].nunique(dropna=True)
+        if any(
+            not pd.api.types.is_integer_dtype(frame[c]) or frame[c].nunique() >= distinct
+            for c in others
+        ):
+            return None
+        customer = str(first)
+    if frame[customer].dropna().is_unique:
+        return None
+    counts = [
+        c for c in columns
+        if c not in (customer, *dates, *amounts) and pd.api.types.is_integer_dtype(frame[c])
+    ]  # fmt: skip
+    value = frame[amounts[0]]
+    if counts and max(_rank_correlation(frame[c], value) for c in counts) < 0.3:
+        return None  # decimals beside a count that does not grow them: maybe a unit price
+    return ColumnRoles(kind="transactions", customer=customer, time=str(dates[0]),
+                       amount=str(amounts[0]))  # fmt: skip
+
+
+def _rank_correlation(a: pd.Series, b: pd.Series) -> float:
+    both = pd.DataFrame({"a": a, "b": b}).dropna()
+    if len(both) < 3 or both["a"].nunique() < 2 or both["b"].nunique() < 2:
+        return 0.0
+    return float(both["a"].rank().corr(both["b"].rank()))
+
+
+def content_note(frame: pd.DataFrame, roles: ColumnRoles) -> str | None:
+    """The warning that a header-less log was read by content, naming every guess."""
+    if roles.kind != "transactions" or not headerless(frame):
+        return None
+    number = "" if pd.api.types.is_datetime64_any_dtype(frame[roles.time]) else " (YYYYMMDD)"
+    value = (
+        f"amount {roles.amount} (each line's total, not a unit price)"
+        if roles.amount
+        else f"quantity {roles.quantity} and price {roles.price}"
+    )
+    return (
+        f"the file has no header row, so it was read as a transaction log from what its "
+        f"columns hold: customer id {roles.customer}, date {roles.time}{number}, {value}; "
+        'if that is wrong, name them in a --spec file ([columns] customer = "column_1", '
+        "time = ..., amount = ...) or add a header line"
+    )
+
+
 def detect_roles(
     frame: pd.DataFrame,
     *,
@@ -217,6 +321,10 @@ def detect_roles(
         customer_col: str | None = customer
     else:
         customer_col = _find_customer_column(frame)
+    if kind != "customers" and headerless(frame):
+        by_content = _roles_by_content(frame, customer_col)
+        if by_content is not None:
+            return by_content
     if customer_col is None:
         if kind == "transactions":
             raise DataError(

@@ -33,7 +33,7 @@ from segmint.featurize import (
     complete_spec,
     roles_for,
 )
-from segmint.scan import ScanSource, read_sample
+from segmint.scan import ScanSource, numbers_as_time, read_sample
 from segmint.scan_sql import MONEY_MARKS
 from segmint.spark._dialect import SparkConnection
 
@@ -269,6 +269,7 @@ def spark_log_features(
     pii = detect_pii(frame, skip=(roles.customer,) if roles.customer else ())
     id_pii = classify_column(roles.customer, frame[roles.customer]) if roles.customer else None
     full = complete_spec(frame, roles, spec, pii, source=name)
+    source = numbers_as_time(source, full)  # a time column of YYYYMMDD numbers, as locally
     result = spark_features(spark, source, full, as_of=as_of, today=today, families=families)
     result, policy, id_map = apply_id_policy(result, ids, id_pii)
     return LogFeatures(

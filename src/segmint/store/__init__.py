@@ -18,6 +18,9 @@ the assignment history of every customer in every run.
     current_assignments(ws)                today's labels
     export_assignments(ws, to, table=...)  upsert into a database table, or CSV / Parquet
 
+A write passes the stages of ``STAGES`` (fitted, model-written, run-folder-written,
+before-commit, committed); the writers' ``on_stage`` callback is told each one.
+
 Concurrency: writers take the workspace's writer lock for their whole run and open the
 database only for short transactions; readers open it read-only, retrying while a
 writer commits (see :mod:`segmint.store._db`).
@@ -25,6 +28,7 @@ writer commits (see :mod:`segmint.store._db`).
 
 from segmint.store._db import WorkspaceBusy
 from segmint.store._lifecycle import (
+    STAGES,
     RunOutcome,
     data_fingerprint,
     fit_into_workspace,
@@ -44,6 +48,7 @@ from segmint.store._workspace import DEFAULT_WORKSPACE, Workspace
 
 __all__ = [
     "DEFAULT_WORKSPACE",
+    "STAGES",
     "RunOutcome",
     "Workspace",
     "WorkspaceBusy",

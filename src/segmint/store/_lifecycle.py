@@ -15,19 +15,19 @@ The salt itself is never stored: the first fit records only a check value
 and monitor must give the same salt, or stops with a usage error instead of counting
 every customer as new.
 
-Test hook: with ``SEGMINT_PAUSE_AT=<checkpoint>`` a writer stops at that checkpoint
-(``fitted``, ``model-written``, ``run-folder-written``, ``before-commit``,
-``committed``), writes its pid to ``$SEGMINT_PAUSE_FILE`` and sleeps, so a test can kill
-it there.
+Stages: a write passes, in order, the :data:`STAGES` ``fitted`` (the new model exists in
+memory), ``model-written`` (its version folder is on disk), ``run-folder-written``,
+``before-commit`` (everything on disk, the database not yet told) and ``committed``. The
+writers take ``on_stage``, called with each stage's name as the write reaches it: to show
+progress, or to stop the process at a stage and check that the workspace survives a crash
+there (a kill at any stage leaves either the old state or the new one).
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,14 +61,7 @@ def _noop(_: str) -> None:
     return None
 
 
-def checkpoint(name: str) -> None:
-    """Stop here when ``$SEGMINT_PAUSE_AT`` names this checkpoint (a test hook)."""
-    if os.environ.get("SEGMINT_PAUSE_AT") != name:
-        return
-    marker = os.environ.get("SEGMINT_PAUSE_FILE")
-    if marker:
-        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-    time.sleep(float(os.environ.get("SEGMINT_PAUSE_SECONDS", "600")))
+STAGES = ("fitted", "model-written", "run-folder-written", "before-commit", "committed")
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:
@@ -208,18 +201,22 @@ class RunOutcome:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+# The stored parameters of a model that a refresh passes to segment() again, besides k, the
+# seed and the exclusions (the feature spec goes through feature_options).
+REPLAYED_PARAMS = ("algorithm", "within", "keep")
+
+
 def _segment_kwargs(params: dict[str, Any]) -> dict[str, Any]:
-    """The refit parameters of a model: k, seed, exclusions, and any other that segment() takes."""
+    """The refit parameters of a model: k, seed, exclusions and REPLAYED_PARAMS."""
     k = params.get("k", "auto")
     kwargs: dict[str, Any] = {
         "k": tuple(k) if isinstance(k, list) else k,
         "random_state": params.get("random_state", 0),
         "exclude": tuple(params.get("exclude") or ()),
     }
-    accepted = inspect.signature(segment).parameters
-    for key, value in params.items():
-        if key not in kwargs and key in accepted and key not in ("as_of", "roles", "source"):
-            kwargs[key] = value
+    for key in REPLAYED_PARAMS:
+        if key in params:
+            kwargs[key] = tuple(params[key]) if key == "keep" else params[key]
     return kwargs
 
 
@@ -239,6 +236,7 @@ def fit_into_workspace(
     as_of: str | None = None,
     progress: Progress = _noop,
     salt: str | None = None,
+    on_stage: Progress = _noop,
 ) -> RunOutcome:
     """Record a fit in a workspace.
 
@@ -246,7 +244,8 @@ def fit_into_workspace(
     that already serves a model, the fit is matched to it (ids and names persist) and
     replaces it unconditionally: an explicit fit is the user's decision (a refresh is the
     one that judges). ``salt``: the salt the result's customer ids were pseudonymised
-    with (checked against the workspace's; see the module docstring).
+    with (checked against the workspace's; see the module docstring). ``on_stage``: called
+    with each of :data:`STAGES` as the write reaches it.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     with ws.writer():
@@ -254,7 +253,7 @@ def fit_into_workspace(
         check = check_salt(ws, state, salt)
         return _record(
             ws, state, data, result, kind="fit", as_of=as_of, force=True, progress=progress,
-            salt_check=check,
+            salt_check=check, on_stage=on_stage,
         )  # fmt: skip
 
 
@@ -268,6 +267,7 @@ def refresh_workspace(
     progress: Progress = _noop,
     salt: str | None = None,
     table: CustomerTable | None = None,
+    on_stage: Progress = _noop,
 ) -> RunOutcome:
     """Refit on new data the way the serving model was fitted, keep ids, decide who serves.
 
@@ -289,6 +289,8 @@ def refresh_workspace(
         The customer features of ``data`` already derived with the serving model's spec
         (``refresh --engine spark``); ``data.frame`` then only needs the log's columns,
         and the run's data fingerprint is that of these features.
+    on_stage : callable, optional
+        Called with each of :data:`STAGES` as the write reaches it.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace(workspace)
     ws.require()
@@ -326,6 +328,7 @@ def refresh_workspace(
             rule=rule,
             match_rule=match_rule,
             salt_check=check,
+            on_stage=on_stage,
         )
 
 
@@ -342,11 +345,12 @@ def _record(
     rule: PromotionRule | None = None,
     match_rule: MatchRule | None = None,
     salt_check: str | None = None,
+    on_stage: Progress = _noop,
 ) -> RunOutcome:
     run_id = run_id_for(state.next_run_seq)
     previous_run = state.latest_run["run_id"] if state.latest_run else None
     previous = ws.assignments(previous_run) if previous_run else None
-    checkpoint("fitted")
+    on_stage("fitted")
     progress("matching segments and deciding who serves")
     match = decision = None
     continued: list[dict[str, Any]] = []
@@ -415,7 +419,7 @@ def _record(
     champion_after = None
     version = ws.store_model(challenger.model)
     champion_after = version if promote else str(state.champion)
-    checkpoint("model-written")
+    on_stage("model-written")
     fingerprint = data_fingerprint(data.frame)
     summary = {
         "run_id": run_id,
@@ -453,7 +457,7 @@ def _record(
         )
 
     run_dir = ws.store_run_folder(run_id, write)
-    checkpoint("run-folder-written")
+    on_stage("run-folder-written")
     metrics = {
         "k": challenger.model.k,
         "silhouette_fit": chosen_silhouette(challenger.model),
@@ -498,9 +502,9 @@ def _record(
             next_segment_id=next_id,
             id_salt_check=salt_check,
         ),
-        before_commit=lambda: checkpoint("before-commit"),
+        before_commit=lambda: on_stage("before-commit"),
     )
-    checkpoint("committed")
+    on_stage("committed")
     return RunOutcome(
         run_id=run_id,
         kind=kind,
@@ -700,6 +704,7 @@ def fit_workspace(
     seed: int | None = 0,
     progress: Progress = _noop,
     salt: str | None = None,
+    on_stage: Progress = _noop,
     **options: Any,
 ) -> RunOutcome:
     """Segment ``data`` (:func:`segmint.segment`) and record it (:func:`fit_into_workspace`).
@@ -717,4 +722,6 @@ def fit_workspace(
     progress("deriving features, choosing k and fitting")
     result = segment(data.frame, k=k, customer_col=customer_col, input_kind=input_kind, as_of=as_of,
                      exclude=exclude, random_state=seed, source=data.source, **options)  # fmt: skip
-    return fit_into_workspace(ws, data, result, as_of=as_of, progress=progress, salt=salt)
+    return fit_into_workspace(
+        ws, data, result, as_of=as_of, progress=progress, salt=salt, on_stage=on_stage
+    )
