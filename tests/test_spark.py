@@ -330,6 +330,29 @@ def test_headerless_log_read_by_content_as_locally(spark, tmp_path: Path) -> Non
         pd.testing.assert_frame_equal(run.result.features, local, check_exact=False, rtol=1e-9)
 
 
+def test_logs_named_in_other_languages_read_alike_by_the_three_readers(
+    spark, tmp_path: Path
+) -> None:
+    from tests.test_roles_languages import LANGUAGES, basket_log
+
+    log = basket_log(households=60, seed=4)
+    customer, date, amount, quantity, order, product = LANGUAGES["de"]
+    german = log.rename(columns={
+        "household_id": customer, "date": date, "sales_value": amount, "quantity": quantity,
+        "basket_id": order, "product_id": product,
+    })  # fmt: skip
+    for name, frame in (("basket", log), ("de", german)):
+        path = tmp_path / f"{name}.csv"
+        frame.to_csv(path, index=False, sep=";")
+        streamed = log_features(path, today=TODAY)
+        memory = log_features(path, today=TODAY, sep=";")
+        remote = spark_log_features(spark, path, today=TODAY)
+        assert streamed.roles == memory.roles == remote.roles, name
+        local = streamed.result.features
+        pd.testing.assert_frame_equal(memory.result.features, local, check_exact=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(remote.result.features, local, check_exact=False, rtol=1e-9)
+
+
 def test_sep_reaches_the_spark_reader(spark, tmp_path: Path) -> None:
     comma, _ = write_twins(tmp_path, n_customers=30)
     semi = tmp_path / "log_semicolon.csv"
