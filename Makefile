@@ -95,8 +95,10 @@ BENCH_DATA ?= $(or $(TMPDIR),/tmp)/segmint-bench
 bench-features: $(STAMP)
 	$(BIN)/python benchmarks/bench_features.py --data-dir $(BENCH_DATA)
 
+# Lint: ruff's rules and formatting, and the type check (CI runs it before the tests).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
 
 clean:

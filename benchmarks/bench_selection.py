@@ -519,7 +519,8 @@ def candidate_figures(X: np.ndarray, labellings: list[np.ndarray]) -> dict[str, 
 
     import segmint.prepare as prepare
     from segmint.algorithms import FAMILIES, auto
-    from segmint.algorithms.base import draw_sample, single_thread
+    from segmint.algorithms.base import draw_sample
+    from segmint.threads import single_thread
 
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
     ratio_before = prepare.SCALE_RATIO

@@ -20,11 +20,10 @@ from segmint.algorithms.base import (
     UNASSIGNED,
     CorePointAssigner,
     GaussianAssigner,
-    assigner_document,
     lloyd_wcss,
-    load_assigner,
 )
 from segmint.algorithms.consensus import coassociation
+from segmint.algorithms.saved import assigner_document, load_assigner
 from segmint.errors import UsageError
 
 WITH_K = [name for name, family in FAMILIES.items() if family.takes_k]

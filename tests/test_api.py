@@ -22,7 +22,6 @@ CORE = [
     "algorithms",
     "stability.py",
     "validity.py",
-    "tiers.py",
 ]
 EDGES = {
     "io",

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from segmint.algorithms.base import CentroidAssigner, assigner_document, load_assigner
+from segmint.algorithms.base import CentroidAssigner
+from segmint.algorithms.saved import assigner_document, load_assigner
 from segmint.errors import ModelError
 from segmint.features.roles import ColumnRoles
 from segmint.io import replace_file

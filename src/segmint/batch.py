@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from segmint.features.roles import normalise_ids
-from segmint.io import _clean_names, _read_parquet
+from segmint.io import clean_names, read_parquet
 from segmint.pipeline import ROW_NUMBER_ID, Assignment, SegmentationModel, rows_without_id
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -67,7 +67,7 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
     try:
         data = Path(source).read_bytes()
         raw_names = pq.read_schema(pa.BufferReader(data)).names
-        names = _clean_names(source, raw_names)
+        names = clean_names(source, raw_names)
     except MemoryError:
         raise
     except Exception:  # the general path reports what is wrong with the file
@@ -87,7 +87,7 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
     raw = dict(zip(names, raw_names, strict=True))
     read = list(dict.fromkeys([*([id_col] if id_col else []), *(c for c in wanted if c in raw)]))
     try:
-        loaded = _read_parquet(source, data, [raw[c] for c in read])
+        loaded = read_parquet(source, data, [raw[c] for c in read])
     except MemoryError:
         raise
     except Exception:
@@ -102,7 +102,7 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
     known = ids.notna().to_numpy()
     without = n - int(known.sum())
     if id_col is not None and without > 1:  # missing ids repeat: rows are compared whole
-        return model.assign(_read_parquet(source, data).frame, source=source)
+        return model.assign(read_parquet(source, data).frame, source=source)
     account: dict[str, object] = {"rows_read": n}
     if id_col is None:
         account["customer_id"] = ROW_NUMBER_ID
@@ -120,7 +120,7 @@ def assign_parquet(model: SegmentationModel, path: str | os.PathLike[str]) -> As
         repeats = pool.submit(_repeats, customers["customer_id"]) if id_col else None
         assignments, notes = model.label_customers(customers)
         if repeats is not None and repeats.result():
-            return model.assign(_read_parquet(source, data).frame, source=source)
+            return model.assign(read_parquet(source, data).frame, source=source)
     return Assignment(assignments, excluded, notes, account)
 
 

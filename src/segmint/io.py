@@ -32,11 +32,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from segmint.blanks import SAMPLE, WHITESPACE, blank_rows, blank_width, separator
+from segmint.blanks import SAMPLE, WHITESPACE, blank_rows, separator
 from segmint.cells import (
-    DATE_SHAPES,
     NA_VALUES,
-    NUMBER,
     Typed,
     cell_text,
     floats,
@@ -44,6 +42,14 @@ from segmint.cells import (
     type_number_date,
     type_objects,
     type_strings,
+)
+from segmint.dialect import (
+    blank_separated,
+    decode_text,
+    has_header,
+    sample_rows,
+    sniff_dialect,
+    text_rows,
 )
 from segmint.errors import DataError, InputFileError, SegmintError, UsageError
 
@@ -65,19 +71,33 @@ def replace_file(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
+
 __all__ = ["NA_VALUES", "LoadedTable", "read_table", "write_table"]
 
-_EXTENSIONS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
-    ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json",
-    ".xlsx": "excel", ".xlsm": "excel",
+EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
 }
 GZIP_MAGIC = b"\x1f\x8b"
 """The first bytes of a gzip file: ``log.csv.gz`` is read as ``log.csv``."""
-_WRITERS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json",
-            ".jsonl": "jsonl", ".ndjson": "jsonl"}
-_DELIMITERS = (",", ";", "\t", "|")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_WRITERS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+
 
 @dataclass(frozen=True)
 class LoadedTable:
@@ -226,7 +246,7 @@ def read_table(
             raise InputFileError(f"{source}: cannot decompress ({_one_line(exc)})") from exc
     if not data[:4096].strip() and not data.strip():
         raise InputFileError(f"{source}: the file is empty")
-    fmt = _EXTENSIONS.get(format_suffix(target))
+    fmt = EXTENSIONS.get(format_suffix(target))
     if fmt is None:  # sniff: Parquet and xlsx magic numbers, JSON's first character
         head = data[:4096].removeprefix(codecs.BOM_UTF8).lstrip()
         fmt = {b"PAR1": "parquet", b"PK\x03\x04": "excel"}.get(data[:4], "csv")
@@ -239,7 +259,7 @@ def read_table(
         if fmt == "excel":
             return _read_excel(source, data, sheet)
         if fmt == "parquet":
-            return _read_parquet(source, data)
+            return read_parquet(source, data)
         if fmt == "json":
             return _read_json(source, data)
         return _read_delimited(source, data, fmt, delimiter)
@@ -274,8 +294,10 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     target = Path(os.fspath(path))
     kind = _WRITERS.get(target.suffix.lower())
     if kind is None:
-        raise UsageError(f"{target}: cannot write {target.suffix or 'a file without extension'}"
-                         "; use .csv, .parquet or .json")
+        raise UsageError(
+            f"{target}: cannot write {target.suffix or 'a file without extension'}"
+            "; use .csv, .parquet or .json"
+        )
     if not target.parent.is_dir():
         raise UsageError(f"{target}: folder {target.parent} does not exist")
     if target.is_dir():
@@ -290,11 +312,21 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
                 frame.to_csv(handle, index=False, encoding="utf-8", lineterminator="\n")
             elif kind == "parquet":
                 # ids are distinct: a dictionary would only cost time (and fall back)
-                frame.to_parquet(handle, index=False, use_dictionary=[
-                    str(c) for c in frame.columns if c != "customer_id"])
+                frame.to_parquet(
+                    handle,
+                    index=False,
+                    use_dictionary=[str(c) for c in frame.columns if c != "customer_id"],
+                )
             else:
-                handle.write(frame.to_json(orient="records", date_format="iso", date_unit="ns",
-                                           force_ascii=False, lines=kind == "jsonl").encode())
+                handle.write(
+                    frame.to_json(
+                        orient="records",
+                        date_format="iso",
+                        date_unit="ns",
+                        force_ascii=False,
+                        lines=kind == "jsonl",
+                    ).encode()
+                )
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, target.stat().st_mode & 0o777 if target.exists() else 0o644)
@@ -311,135 +343,13 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
 # ----------------------------------------------------------------------------- text files
 
 
-def blank_separated(text: str) -> bool:
-    """Whether ``text`` is read as columns separated by runs of spaces or tabs: no single
-    delimiter splits its lines alike into several fields, and runs of blanks do."""
-    delimiter, quote = _sniff_dialect(text, False)
-    sample = _sample_rows(text, delimiter, quote)
-    one = len({len(r) for r in sample}) != 1 or (bool(sample) and len(sample[0]) == 1)
-    return one and bool(blank_width(text))
-
-
 def _one_line(exc: BaseException) -> str:
     """The message of ``exc`` squeezed onto one short line."""
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _decode(source: str, data: bytes) -> tuple[str, str]:
-    """Decode text: UTF-16 with a BOM, UTF-8 (BOM dropped), else cp1252, else latin-1."""
-    binary = InputFileError(f"{source}: not a text table (binary content)")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as exc:
-            raise binary from exc
-    if b"\x00" in data:
-        raise binary
-    bom = data.startswith(codecs.BOM_UTF8)
-    body = data[3:] if bom else data
-    for encoding in ("utf-8", "cp1252", "latin-1"):
-        try:
-            text = body.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    encoding = "utf-8-sig" if bom and encoding == "utf-8" else encoding
-    if len(_CONTROL.findall(text[:SAMPLE])) > max(2, len(text[:SAMPLE]) // 100):
-        raise binary
-    if not text.strip():
-        raise InputFileError(f"{source}: the file is empty")
-    return text, encoding
-
-
-def _rows(text: str, delimiter: str, quote: str) -> Iterator[tuple[int, list[str]]]:
-    """(1-based first line, fields) of each non-blank row, read like pyarrow reads them."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote,
-                        doublequote=True, strict=False)
-    previous = 0
-    for row in reader:
-        start, previous = previous + 1, reader.line_num
-        if row:
-            yield start, row
-
-
-def _sample_rows(text: str, delimiter: str, quote: str) -> list[list[str]]:
-    """Up to 200 rows from the start of ``text``; a row possibly cut by the sample is dropped."""
-    rows: list[list[str]] = []
-    try:
-        for _, row in _rows(text[:SAMPLE], delimiter, quote):
-            rows.append(row)
-            if len(rows) == 200:
-                return rows
-    except csv.Error:
-        return rows
-    return rows[:-1] if len(text) > SAMPLE and len(rows) > 1 else rows
-
-
-def _sniff_dialect(text: str, prefer_tab: bool) -> tuple[str, str]:
-    """(delimiter, quote): the header has the usual field count, most rows agree, then the
-    extension's delimiter, then the most fields.  ``'`` quotes only when no ``"`` occurs."""
-    default = "\t" if prefer_tab else ","
-    best: tuple[Any, ...] = ()
-    choice = (default, '"')
-    quotes = ['"'] if '"' in text[:SAMPLE] or "'" not in text[:SAMPLE] else ['"', "'"]
-    for quote in quotes:
-        for delimiter in _DELIMITERS:
-            counts = [len(r) for r in _sample_rows(text, delimiter, quote)]
-            mode = max(set(counts), key=counts.count) if counts else 0
-            score = (counts[0] == mode, counts.count(mode) / len(counts),
-                     delimiter == default, mode) if mode > 1 else ()
-            if score > best:
-                best, choice = score, (delimiter, quote)
-    return choice
-
-
-def _cell_kind(value: str) -> str:
-    """``"na"``, ``"num"``, ``"date"`` or ``"text"``: a guess for header sniffing."""
-    value = value.strip()
-    if value in NA_VALUES:
-        return "na"
-    if re.match(NUMBER, value):
-        return "num"
-    return "date" if any(re.match(s, value) for _, s, _ in DATE_SHAPES) else "text"
-
-
-def _has_header(rows: list[list[str]]) -> bool:
-    """The first row is a header unless all its cells are numbers, dates or blank, or it is
-    typed like the rest: each cell of the kind of its column, at least one column numbers
-    or dates, and its text cells codes with a digit (``C001``) -- or, whatever its text,
-    a date over a column of dates (no header names a column by a date of its values), its
-    other cells of their column's kind or codes with a digit over numbers (``85123A``).
-
-    So ``Country,2010,2011`` is a header; a header-less file whose first row has a text
-    cell without a digit and no date loses that row to the column names, which shows,
-    while the opposite mistake (a header of years read as data) would silently mix the
-    names into the values.
-    """
-    first = [_cell_kind(v) for v in rows[0]]
-    if all(kind != "text" for kind in first):
-        return False
-    if len(rows) < 2:
-        return True
-    dominant = []
-    for j in range(len(first)):
-        kinds = Counter(_cell_kind(r[j]) for r in rows[1:] if j < len(r))
-        kinds.pop("na", None)
-        dominant.append(kinds.most_common(1)[0][0] if kinds else "na")
-    pairs = list(zip(first, rows[0], dominant, strict=True))
-    coded = [k == "text" and d == "num" and bool(re.search(r"\d", v)) for k, v, d in pairs]
-    if any(k not in (d, "na") and not c for (k, _, d), c in zip(pairs, coded, strict=True)):
-        return True
-    if any(k == d == "date" for k, _, d in pairs):
-        return False  # a date over dates: a row of data, whatever its text (85123A, names)
-    if any(coded):
-        return True
-    if any(k == "text" and not re.search(r"\d", v) for k, v in zip(first, rows[0], strict=True)):
-        return True
-    return not any(d in ("num", "date") for d in dominant)
-
-
-def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
+def clean_names(source: str, raw: Sequence[Any]) -> list[str]:
     """Stripped names, blank ones called ``column_N``; duplicates are refused."""
     names = [cell_text(v).strip() if v is not None else "" for v in raw]
     names = [name or f"column_{j}" for j, name in enumerate(names, start=1)]
@@ -447,37 +357,40 @@ def _clean_names(source: str, raw: Sequence[Any]) -> list[str]:
     for j, name in enumerate(names, start=1):
         if name in seen:
             raise InputFileError(
-                f"{source}: duplicate column name {name!r} (columns {seen[name]} and {j})")
+                f"{source}: duplicate column name {name!r} (columns {seen[name]} and {j})"
+            )
         seen[name] = j
     return names
 
 
-def _read_delimited(source: str, data: bytes, fmt: str,
-                    delimiter: str | None = None) -> LoadedTable:
+def _read_delimited(
+    source: str, data: bytes, fmt: str, delimiter: str | None = None
+) -> LoadedTable:
     """Read CSV/TSV text with pyarrow, every column as strings, then type the columns."""
-    text, encoding = _decode(source, data)
+    text, encoding = decode_text(source, data)
     head = text.lstrip()[:1024].lower()
     if head.startswith(("<!doctype html", "<html")) or (
-            head.startswith("<") and ("<html" in head or "<body" in head)):
+        head.startswith("<") and ("<html" in head or "<body" in head)
+    ):
         raise InputFileError(f"{source}: this is an HTML page, not a data table")
     stripped = text.lstrip("\r\n")
     offset = text[: len(text) - len(stripped)].count("\n")  # blank lines before the header
     text = stripped
     hint = re.match(r"sep=([,;\t|])\r?\n", text)  # Excel's "sep=;" first line
     if hint:
-        text, offset = text[hint.end():], offset + 1
+        text, offset = text[hint.end() :], offset + 1
     if delimiter is None and hint:
         delimiter = hint.group(1)
     quote = '"'
     if delimiter is None:
-        delimiter, quote = _sniff_dialect(text, fmt == "tsv")
+        delimiter, quote = sniff_dialect(text, fmt == "tsv")
         delimiter = WHITESPACE if blank_separated(text) else delimiter
     if delimiter == WHITESPACE:
         return _read_blank_separated(source, text, fmt, encoding, offset)
-    sample = _sample_rows(text, delimiter, quote)
+    sample = sample_rows(text, delimiter, quote)
     if sample and len(sample[0]) == 1:
         _refuse_one_column(source, text, delimiter)
-    header = _has_header(sample) if sample else True
+    header = has_header(sample) if sample else True
     keep_bytes = encoding.startswith("utf-8") and not offset
     payload = data.removeprefix(codecs.BOM_UTF8) if keep_bytes else text.encode("utf-8")
     width = len(sample[0]) if sample else 1
@@ -485,27 +398,36 @@ def _read_delimited(source: str, data: bytes, fmt: str,
         table = pacsv.read_csv(
             pa.BufferReader(payload),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
-                                             double_quote=True, escape_char=False,
-                                             newlines_in_values=True, ignore_empty_lines=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                quote_char=quote,
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=True,
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{j}": pa.string() for j in range(width + 64)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False))
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
     except pa.ArrowException as exc:
         expected = None
         try:  # name the first ragged row by its file line, which pyarrow does not report
-            for line, row in _rows(text, delimiter, quote):
+            for line, row in text_rows(text, delimiter, quote):
                 expected = len(row) if expected is None else expected
                 if len(row) != expected:
-                    raise InputFileError(f"{source}: line {line + offset} has {len(row)} "
-                                         f"fields, expected {expected}") from exc
+                    raise InputFileError(
+                        f"{source}: line {line + offset} has {len(row)} fields, expected {expected}"
+                    ) from exc
         except csv.Error:
             pass
         raise InputFileError(f"{source}: cannot parse the table ({_one_line(exc)})") from exc
     columns = [pc.cast(c, pa.string()) for c in table.columns]
     names = [f"column_{j}" for j in range(1, len(columns) + 1)]
     if header:
-        names = _clean_names(source, [c[0].as_py() for c in columns])
+        names = clean_names(source, [c[0].as_py() for c in columns])
         columns = [c.slice(1) for c in columns]
     rows = table.num_rows - int(header)
     if rows == 0:
@@ -517,13 +439,24 @@ def _read_delimited(source: str, data: bytes, fmt: str,
         if simple:  # one physical line per row
             return offset + 1 + int(header) + position
         if not starts:
-            starts.extend(offset + line for line, _ in _rows(text, delimiter, quote))
+            starts.extend(offset + line for line, _ in text_rows(text, delimiter, quote))
         return starts[position + int(header)]
 
-    details: dict[str, Any] = {"encoding": encoding, "delimiter": delimiter,
-                               "quotechar": quote, "header": header, "rows_read": rows}
-    loaded = _finish(source, fmt, dict(zip(names, columns, strict=True)), line_of, details,
-                     decimal_comma=delimiter != ",")
+    details: dict[str, Any] = {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "quotechar": quote,
+        "header": header,
+        "rows_read": rows,
+    }
+    loaded = _finish(
+        source,
+        fmt,
+        dict(zip(names, columns, strict=True)),
+        line_of,
+        details,
+        decimal_comma=delimiter != ",",
+    )
     loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
     return _note_header(loaded)
 
@@ -535,7 +468,8 @@ def _note_header(loaded: LoadedTable) -> LoadedTable:
         loaded.details.setdefault("warnings", []).append(
             f"{loaded.source}: no header row (the first row is typed like the others); the "
             f"columns are named {names[0]}..{names[-1]}: name the id with --id column_1 and "
-            "the other roles with --spec, or add a header line")
+            "the other roles with --spec, or add a header line"
+        )
     return loaded
 
 
@@ -552,11 +486,13 @@ def _refuse_one_column(source: str, text: str, delimiter: str) -> None:
         f"{source}: read as 1 column (delimiter {shown!r}; the lines do not split alike on "
         f"',', ';', tab, '|' or runs of spaces); first line: {first!r}; give the delimiter "
         "with --sep (--sep ' ', --sep '\\t', --sep ';'), and for a purchase log "
-        "--input transactions --id COLUMN --spec SPEC")
+        "--input transactions --id COLUMN --spec SPEC"
+    )
 
 
-def _read_blank_separated(source: str, text: str, fmt: str, encoding: str,
-                          offset: int) -> LoadedTable:
+def _read_blank_separated(
+    source: str, text: str, fmt: str, encoding: str, offset: int
+) -> LoadedTable:
     """Read a table whose columns are separated by runs of spaces or tabs (blanks around
     cells are dropped; a cell cannot hold a blank, and quotes are kept as written)."""
     rows = list(blank_rows(text))
@@ -567,35 +503,60 @@ def _read_blank_separated(source: str, text: str, fmt: str, encoding: str,
                 f"{source}: line {line + offset} has {len(row)} fields, expected {width} "
                 f"(columns separated by runs of spaces or tabs); first line: "
                 f"{' '.join(rows[0][1])[:120]!r}; if a delimiter other than blanks is used, "
-                "give it with --sep")
-    header = _has_header([r for _, r in rows[:200]])
-    names = _clean_names(source, rows[0][1]) if header else [
-        f"column_{j}" for j in range(1, width + 1)]
+                "give it with --sep"
+            )
+    header = has_header([r for _, r in rows[:200]])
+    names = (
+        clean_names(source, rows[0][1]) if header else [f"column_{j}" for j in range(1, width + 1)]
+    )
     body = rows[1:] if header else rows
     if not body:
         raise InputFileError(f"{source}: no data rows (only a header)")
-    columns = {name: pa.chunked_array([pa.array([r[j] for _, r in body], pa.string())])
-               for j, name in enumerate(names)}
-    details: dict[str, Any] = {"encoding": encoding, "delimiter": WHITESPACE,
-                               "quotechar": "", "header": header, "rows_read": len(body)}
-    loaded = _finish(source, fmt, columns, lambda p: body[p][0] + offset, details,
-                     decimal_comma=True)
+    columns = {
+        name: pa.chunked_array([pa.array([r[j] for _, r in body], pa.string())])
+        for j, name in enumerate(names)
+    }
+    details: dict[str, Any] = {
+        "encoding": encoding,
+        "delimiter": WHITESPACE,
+        "quotechar": "",
+        "header": header,
+        "rows_read": len(body),
+    }
+    loaded = _finish(
+        source, fmt, columns, lambda p: body[p][0] + offset, details, decimal_comma=True
+    )
     loaded.details["decimal"] = "," if loaded.details["decimal_comma_columns"] else "."
     return _note_header(loaded)
 
 
-def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
-            line_of: Callable[[int], int], details: dict[str, Any], *,
-            decimal_comma: bool = False) -> LoadedTable:
+def _finish(
+    source: str,
+    fmt: str,
+    columns: dict[str, Typed | pa.ChunkedArray],
+    line_of: Callable[[int], int],
+    details: dict[str, Any],
+    *,
+    decimal_comma: bool = False,
+) -> LoadedTable:
     """Type the remaining string columns, build the frame and record per-column facts."""
     out: dict[str, pd.Series] = {}
-    facts: dict[str, Any] = {"column_types": {}, "date_formats": {}, "identifier_columns": [],
-                             "decimal_comma_columns": [], "money_columns": {},
-                             "number_date_columns": {}, "percent_columns": [],
-                             "unparseable": {}}
+    facts: dict[str, Any] = {
+        "column_types": {},
+        "date_formats": {},
+        "identifier_columns": [],
+        "decimal_comma_columns": [],
+        "money_columns": {},
+        "number_date_columns": {},
+        "percent_columns": [],
+        "unparseable": {},
+    }
     for name, column in columns.items():
-        typed = column if isinstance(column, Typed) else type_strings(
-            column, decimal_comma=decimal_comma)
+        typed = (
+            column
+            if isinstance(column, Typed)
+            else type_strings(column, decimal_comma=decimal_comma)
+        )
         number_date = type_number_date(name, typed)
         if number_date is not typed:
             facts["number_date_columns"][name] = number_date.date_format
@@ -614,8 +575,11 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
             facts["percent_columns"].append(name)
         if typed.bad:
             count, position, value = typed.bad
-            facts["unparseable"][name] = {"count": count, "first_line": int(line_of(position)),
-                                          "first_value": value}
+            facts["unparseable"][name] = {
+                "count": count,
+                "first_line": int(line_of(position)),
+                "first_value": value,
+            }
     details.update(facts)
     return LoadedTable(pd.DataFrame(out, copy=False), source, fmt, details)  # no block copy
 
@@ -623,14 +587,14 @@ def _finish(source: str, fmt: str, columns: dict[str, Typed | pa.ChunkedArray],
 # ----------------------------------------------------------------------------- other formats
 
 
-def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> LoadedTable:
+def read_parquet(source: str, data: bytes, only: list[str] | None = None) -> LoadedTable:
     """Read Parquet (only the columns ``only`` when given); string columns get the typing
     rules, booleans become text."""
     try:
         table = pq.read_table(pa.BufferReader(data), columns=only)
     except Exception as exc:
         raise InputFileError(f"{source}: not a readable Parquet file ({_one_line(exc)})") from exc
-    names = _clean_names(source, table.column_names)
+    names = clean_names(source, table.column_names)
     if table.num_rows == 0:
         raise InputFileError(f"{source}: no data rows (only a header)")
     columns: dict[str, Typed | pa.ChunkedArray] = {}
@@ -660,21 +624,23 @@ def _read_parquet(source: str, data: bytes, only: list[str] | None = None) -> Lo
 
 def _read_json(source: str, data: bytes) -> LoadedTable:
     """Read an array of records, ``{"key": [records]}``, or JSON lines (one object a line)."""
-    text, encoding = _decode(source, data)
+    text, encoding = decode_text(source, data)
     layout = "array"
     try:
         parsed: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         if text.lstrip().startswith("[") or exc.msg != "Extra data":
-            raise InputFileError(f"{source}: invalid JSON at line {exc.lineno} column "
-                                 f"{exc.colno} ({exc.msg})") from exc
+            raise InputFileError(
+                f"{source}: invalid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})"
+            ) from exc
         layout, parsed = "lines", []
         for number, line in enumerate(text.splitlines(), start=1):
             try:
                 parsed.extend([json.loads(line)] if line.strip() else [])
             except json.JSONDecodeError as err:
                 raise InputFileError(
-                    f"{source}: invalid JSON on line {number} ({err.msg})") from err
+                    f"{source}: invalid JSON on line {number} ({err.msg})"
+                ) from err
     if isinstance(parsed, dict):
         inner = next(iter(parsed.values())) if len(parsed) == 1 else None
         if isinstance(inner, list) and inner and all(isinstance(r, dict) for r in inner):
@@ -682,29 +648,36 @@ def _read_json(source: str, data: bytes) -> LoadedTable:
         else:
             parsed, layout = [parsed], "lines"
     if not isinstance(parsed, list):
-        raise InputFileError(f"{source}: expected an array of records or JSON lines, "
-                             f"got a JSON {type(parsed).__name__}")
+        raise InputFileError(
+            f"{source}: expected an array of records or JSON lines, "
+            f"got a JSON {type(parsed).__name__}"
+        )
     for number, record in enumerate(parsed, start=1):
         if not isinstance(record, dict):
-            raise InputFileError(f"{source}: record {number} is a JSON "
-                                 f"{type(record).__name__}, expected an object")
+            raise InputFileError(
+                f"{source}: record {number} is a JSON {type(record).__name__}, expected an object"
+            )
     if not parsed:
         raise InputFileError(f"{source}: no data rows (empty JSON array)")
     nested = any(isinstance(v, dict) for record in parsed for v in record.values())
     frame = pd.json_normalize(parsed) if nested else pd.DataFrame.from_records(parsed)
     if frame.shape[1] == 0:
         raise InputFileError(f"{source}: the records have no fields")
-    names = _clean_names(source, list(frame.columns))
-    columns = {name: type_objects(frame.iloc[:, j].to_numpy(dtype=object))
-               for j, name in enumerate(names)}
+    names = clean_names(source, list(frame.columns))
+    columns = {
+        name: type_objects(frame.iloc[:, j].to_numpy(dtype=object)) for j, name in enumerate(names)
+    }
     details = {"encoding": encoding, "json_layout": layout, "rows_read": len(frame)}
     return _finish(source, "json", columns, lambda i: i + 1, details)
 
 
 def _sheet_rows(sheet: Any) -> list[tuple[Any, ...]]:
     """Non-blank rows of a worksheet, padded to one width, empty trailing columns cut."""
-    rows = [r for r in sheet.iter_rows(values_only=True)
-            if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r)]
+    rows = [
+        r
+        for r in sheet.iter_rows(values_only=True)
+        if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in r)
+    ]
     width = max((len(r) for r in rows), default=0)
     while width and all(len(r) < width or r[width - 1] is None for r in rows):
         width -= 1
@@ -722,8 +695,10 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
     try:
         sheets = list(book.sheetnames)
         if sheet is not None and sheet not in sheets:
-            raise UsageError(f"{source}: no sheet named {sheet!r}; the sheets are "
-                             + ", ".join(repr(s) for s in sheets))
+            raise UsageError(
+                f"{source}: no sheet named {sheet!r}; the sheets are "
+                + ", ".join(repr(s) for s in sheets)
+            )
         wanted = [sheet] if sheet is not None else sheets
         raw: dict[str, list[tuple[Any, ...]]] = {}
         for name in wanted:
@@ -731,22 +706,25 @@ def _read_excel(source: str, data: bytes, sheet: str | None) -> LoadedTable:
                 raw[name] = _sheet_rows(book[name])
             except Exception as exc:
                 raise InputFileError(
-                    f"{source}: sheet {name!r} cannot be read ({_one_line(exc)})") from exc
+                    f"{source}: sheet {name!r} cannot be read ({_one_line(exc)})"
+                ) from exc
     finally:
         book.close()
     raw = {name: rows for name, rows in raw.items() if rows}
     if not raw:
-        raise InputFileError(f"{source}: the file is empty (no cells in "
-                             + ", ".join(repr(s) for s in wanted) + ")")
+        raise InputFileError(
+            f"{source}: the file is empty (no cells in " + ", ".join(repr(s) for s in wanted) + ")"
+        )
     first = next(iter(raw))
-    columns = _clean_names(f"{source} sheet {first!r}", raw[first][0])
+    columns = clean_names(f"{source} sheet {first!r}", raw[first][0])
     frames = []
     for name, rows in raw.items():
-        names = _clean_names(f"{source} sheet {name!r}", rows[0])
+        names = clean_names(f"{source} sheet {name!r}", rows[0])
         if sorted(names) != sorted(columns):
             raise InputFileError(
                 f"{source}: sheet {name!r} has different columns from sheet {first!r}; "
-                f"read one sheet with --sheet \"{name}\"")
+                f'read one sheet with --sheet "{name}"'
+            )
         frames.append(pd.DataFrame(rows[1:], columns=names, dtype=object)[columns])
     removed, kept = _drop_cross_sheet_duplicates(frames)
     stacked = pd.concat(kept, ignore_index=True)

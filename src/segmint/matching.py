@@ -61,11 +61,11 @@ from scipy.spatial.distance import cdist, pdist
 from sklearn.metrics import silhouette_score
 
 from segmint.algorithms import FAMILIES, UNASSIGNED
-from segmint.algorithms.base import single_thread
+from segmint.algorithms.tiers import TIER_ID_BASE
 from segmint.model import DETERMINISTIC, refit_family
 from segmint.pipeline import SegmentationModel, SegmentationResult
 from segmint.stability import ROUNDS, Stability, model_stability
-from segmint.tiers import TIER_ID_BASE
+from segmint.threads import single_thread
 
 SILHOUETTE_SAMPLE = 10_000
 _PRICED_OUT = 10.0
@@ -552,7 +552,7 @@ def stability_on(
     if family != "tiers":
         parts = [(np.arange(len(matrix)), positions, model.k, family, 0)]
     else:
-        from segmint.tiers import tier_values
+        from segmint.algorithms.tiers import tier_values
 
         rule: Any = model.assigner
         groups = tier_values(customers[rule.column])

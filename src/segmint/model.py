@@ -35,11 +35,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from segmint.algorithms import FAMILIES, Fitted, check_algorithm, fit_family
 from segmint.algorithms import kmeans as kmeans_family
 from segmint.algorithms.auto import STABILITY_TOLERANCE, AlgorithmChoice, choose_algorithm
-from segmint.algorithms.base import CorePointAssigner, nearest_centers, single_thread
+from segmint.algorithms.base import CorePointAssigner, nearest_centers
 from segmint.errors import UsageError
 from segmint.prepare import Preparation, fit_preparation
 from segmint.selection import DEFAULT_RANGE, STABILITY_FLOOR, Selection, choose_k
 from segmint.stability import STABLE_ARI, Stability, model_stability
+from segmint.threads import single_thread
 from segmint.validity import Validity, discriminant_check, validity_warnings
 
 __all__ = [

@@ -30,9 +30,8 @@ from segmint.algorithms.base import (
     UNASSIGNED,
     Assigner,
     CentroidAssigner,
-    assigner_document,
-    single_thread,
 )
+from segmint.algorithms.saved import assigner_document
 from segmint.cells import type_frame
 from segmint.compare import ReusedCandidate
 from segmint.customers import (  # noqa: F401 (re-exported)
@@ -55,6 +54,7 @@ from segmint.model import KSpec, fit_segmentation
 from segmint.outcome import customer_outcome, outcome_overlay
 from segmint.prepare import Preparation, fit_preparation
 from segmint.profile import SegmentProfile, profile_frame, profiles_table, segment_profiles
+from segmint.threads import single_thread
 from segmint.trivial import trivial_partition, trivial_warning
 
 SCHEMA_VERSION = 1
@@ -194,7 +194,7 @@ class SegmentationModel:
         column = getattr(rule, "column", None)
         tiers = None
         if column is not None:
-            from segmint.tiers import tier_values
+            from segmint.algorithms.tiers import tier_values
 
             if customers is None or column not in customers.columns:
                 raise DataError(f"column {column!r} (the tiers of the model) not found")
@@ -360,7 +360,7 @@ def _fit_model(
         )
 
     if within is not None:
-        from segmint.tiers import fit_tiers, tier_values
+        from segmint.algorithms.tiers import fit_tiers, tier_values
 
         tiers = fit_tiers(matrix, tier_values(customers[within]), within, one)
         return ModelFit(
@@ -441,7 +441,7 @@ def segment(
         family of :mod:`segmint.algorithms`.
     within : str, optional
         A column (plan tier, region, ...) whose values are segmented separately, k chosen
-        per tier; segment ids are ``tier number * 100 + id`` (see :mod:`segmint.tiers`).
+        per tier; segment ids are ``tier number * 100 + id`` (see :mod:`segmint.algorithms.tiers`).
     keep_sentinels : bool
         Keep placeholder and impossible values as they are; by default they are set to
         missing and listed in ``summary["data_quality"]`` (see :mod:`segmint.sentinels`).

@@ -52,10 +52,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from segmint.algorithms.base import parallel_map
 from segmint.errors import DataError
 from segmint.features.vocabulary import id_kind
 from segmint.sentinels import Sentinel, clear_sentinels, find_sentinels
+from segmint.threads import parallel_map
 
 MISSING_INDICATOR_SHARE = 0.05
 NEAR_CONSTANT_SHARE = 0.99
@@ -258,7 +258,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), index=frame.index, dtype="object")
 
 
-def _as_numbers(series: pd.Series, plan: ColumnPlan) -> tuple[np.ndarray, int]:
+def as_numbers(series: pd.Series, plan: ColumnPlan) -> tuple[np.ndarray, int]:
     """Numeric values of a column for a numeric/datetime/boolean plan, and how many were coerced."""
     if plan.kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(series):
@@ -309,7 +309,7 @@ def _apply_plan(plan: ColumnPlan, series: pd.Series) -> tuple[np.ndarray, str | 
         if plan.other:
             block[~known, -1] = 1.0
         return block, note
-    values, coerced = _as_numbers(series, plan)
+    values, coerced = as_numbers(series, plan)
     if coerced:
         note = f"column {plan.name!r}: {coerced} values are not numbers; treated as missing"
     missing = np.isnan(values)
@@ -502,7 +502,7 @@ def fit_preparation(
             if kind == "datetime":
                 reference = pd.Timestamp(series.max()).isoformat()
             probe = ColumnPlan(name=name, kind=kind, reference=reference)
-            values, _ = _as_numbers(series, probe)
+            values, _ = as_numbers(series, probe)
             plan = _fit_numeric(probe, values, decisions, keep_geometry=one_scale)
             if plan is None:
                 present = values[~np.isnan(values)]
@@ -600,7 +600,7 @@ def _one_scale(frame: pd.DataFrame, candidates: list[tuple[str, ColumnKind]]) ->
         )
     spreads: dict[str, float] = {}
     for name, _ in candidates:
-        values = _as_numbers(frame[name], ColumnPlan(name=name, kind="numeric"))[0]
+        values = as_numbers(frame[name], ColumnPlan(name=name, kind="numeric"))[0]
         present = values[~np.isnan(values)]
         uniques = np.unique(present)
         if len(uniques) <= 1:

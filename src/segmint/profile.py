@@ -41,7 +41,7 @@ from segmint.naming import (
     humanise,
     unique_names,
 )
-from segmint.prepare import Preparation, _as_numbers
+from segmint.prepare import Preparation, as_numbers
 from segmint.sentinels import clear_sentinels
 
 __all__ = [
@@ -181,7 +181,7 @@ def profile_frame(frame: pd.DataFrame, preparation: Preparation) -> pd.DataFrame
             if plan.other:
                 out[f"{plan.name}=other"] = (~text.isin(plan.levels)).to_numpy(dtype=float)
         else:
-            values, _ = _as_numbers(series, plan)
+            values, _ = as_numbers(series, plan)
             out[plan.name] = values
     table = pd.DataFrame(out, index=frame.index)
     # Names never say "low date": the date columns are marked for the namer.

@@ -106,7 +106,7 @@ def fit_file(
     :func:`segmint.segment`).
     """
     out = Path(out_dir)
-    _check_output_dir(out)
+    check_output_dir(out)
     compare_ks = _compare_ks(k) if compare else None
     previous = read_previous(out) if (out / "summary.json").is_file() else None
     timings: dict[str, float] = {}
@@ -186,7 +186,7 @@ def fit_file(
             json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
         )
 
-    _write_folder_atomically(out, write)
+    write_folder_atomically(out, write)
     if id_map is not None and fit_input is not None and fit_input.id_map is not None:
         write_table(fit_input.id_map, id_map)
     return FitRun(out_dir=out, result=result, summary=summary)
@@ -220,7 +220,7 @@ def _compare_ks(k: KSpec) -> list[int]:
     return list(range(low, high + 1))
 
 
-def _check_output_dir(out: Path) -> None:
+def check_output_dir(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: --out must be a folder, and this is a file")
     if out.is_dir() and any(out.iterdir()) and not (out / "summary.json").is_file():
@@ -229,7 +229,7 @@ def _check_output_dir(out: Path) -> None:
         )
 
 
-def _write_folder_atomically(out: Path, write: Callable[[Path], None]) -> None:
+def write_folder_atomically(out: Path, write: Callable[[Path], None]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
     umask = os.umask(0)

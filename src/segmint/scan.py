@@ -43,13 +43,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmint.cells import DATE_SHAPES, NUMBER_DATE_HINT, money_evidence, number_date_kind
+from segmint.dialect import blank_separated
 from segmint.errors import DataError, InputFileError, UsageError
 from segmint.features.clean import literal
 from segmint.features.engine import Progress, TransactionFeatures, compute_features
 from segmint.features.spec import FAMILIES, FeatureSpec
 from segmint.io import (
+    EXTENSIONS,
     LoadedTable,
-    blank_separated,
     format_suffix,
     is_gzip,
     open_bytes,
@@ -87,12 +88,7 @@ SAMPLE_BYTES = 4 << 20
 SAMPLE_ROWS = 50_000
 """Rows of a Parquet file read to decide the types."""
 STREAM_FORMATS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
+    suffix: fmt for suffix, fmt in EXTENSIONS.items() if fmt in ("csv", "tsv", "parquet")
 }
 
 _TEXT_ROLES = ("customer", "order", "product", "category", "channel")

@@ -87,11 +87,11 @@ from segmint.algorithms.base import (
     draw_sample,
     nearest_centers,
     seed_of,
-    single_thread,
     sweep_kmeans,
 )
 from segmint.stability import STABLE_ARI, kmeans_bootstrap_ari
 from segmint.structure import GAP_REFERENCES, dip_test, gap_statistic
+from segmint.threads import single_thread
 
 NO_STRUCTURE = "no distinct segments; the groups below are a partition of a continuum"
 SILHOUETTE_TOLERANCE = 0.80

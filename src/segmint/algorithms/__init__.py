@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmint.algorithms import birch, consensus, dbscan, genie, gmm, hdbscan, kmeans, ward
-from segmint.algorithms.base import UNASSIGNED, Assigner, Fitted, assigner_from
+from segmint.algorithms.base import UNASSIGNED, Assigner, Fitted
+from segmint.algorithms.saved import assigner_from
 from segmint.errors import UsageError
 
 __all__ = [

@@ -25,12 +25,7 @@ coordinates, so row order never changes ids. -1 is the "unassigned" group.
 
 from __future__ import annotations
 
-import functools
-import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -39,40 +34,12 @@ from scipy.spatial import cKDTree
 from scipy.special import logsumexp
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController
+
+from segmint.threads import parallel_map
 
 UNASSIGNED = -1
 BRUTE_FORCE_POINTS = 3_000
 NEIGHBOURS = 5
-
-
-@functools.cache
-def _thread_pools() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run BLAS and OpenMP on one thread inside the block.
-
-    The selection, comparison and stability make many small fits on samples, where
-    threads cost more in synchronisation than they gain (badly so on a busy machine).
-    """
-    with _thread_pools().limit(limits=1):
-        yield
-
-
-def parallel_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
-    """``[fn(item) for item in items]`` on one thread per core (results in order).
-
-    For independent fits that release the GIL (scikit-learn's k-means, NumPy); each must
-    draw from its own seeded generator so that the results do not depend on the timing.
-    """
-    workers = min(len(items), os.cpu_count() or 1)
-    if workers <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, items))
 
 
 def draw_sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -442,25 +409,6 @@ class CorePointAssigner(Assigner):
         return CorePointAssigner(self.points, rename[self.labels], self.radius)
 
 
-def assigner_from(kind: str, arrays: dict[str, np.ndarray], centers: np.ndarray) -> Assigner:
-    """Rebuild a saved assigner (``kind`` and ``arrays`` as written by :meth:`Assigner.arrays`).
-
-    Raises
-    ------
-    KeyError
-        Unknown kind or a missing array.
-    """
-    if kind == CentroidAssigner.kind:
-        return CentroidAssigner(centers)
-    if kind == GaussianAssigner.kind:
-        return GaussianAssigner(arrays["means"], arrays["covariances"], arrays["weights"])
-    if kind == CorePointAssigner.kind:
-        return CorePointAssigner(
-            arrays["points"], np.rint(arrays["labels"]).astype(np.int64), arrays.get("radius")
-        )
-    raise KeyError(f"unknown assignment rule {kind!r}")
-
-
 @dataclass(frozen=True)
 class Fitted:
     """A fitted partition of the training customers.
@@ -534,27 +482,3 @@ def finish(
         assigner = CentroidAssigner(centers)
     labels, confidence = assigner.predict(X)
     return Fitted(algorithm, labels, confidence, centers, assigner, info)
-
-
-def assigner_document(assigner: Assigner) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """What a model folder stores of an assigner: ``{"kind", "params"}`` and its arrays."""
-    return {"kind": assigner.kind, "params": assigner.params()}, assigner.arrays()
-
-
-def load_assigner(
-    document: dict[str, Any] | None, arrays: dict[str, np.ndarray], centers: np.ndarray
-) -> Assigner:
-    """Rebuild a saved assigner; no document (models saved before) means nearest centroid.
-
-    Raises
-    ------
-    KeyError
-        Unknown kind or a missing array.
-    """
-    if not document:
-        return CentroidAssigner(centers)
-    if document["kind"] == "tiers":
-        from segmint.tiers import TierAssigner
-
-        return TierAssigner.from_saved(document["params"], arrays, centers)
-    return assigner_from(document["kind"], arrays, centers)

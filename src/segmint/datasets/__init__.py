@@ -48,16 +48,16 @@ from typing import Literal, overload
 import pandas as pd
 
 from segmint.datasets._simulate import (
-    _check_count,
-    _chunk_seeds,
-    _generate,
-    _options,
+    check_count,
+    checked_options,
+    chunk_seeds,
+    generate,
 )
 from segmint.datasets._tables import (
-    _FIRST_INVOICE,
     ARCHETYPES,
     COLUMNS,
     DEFAULT_WEIGHTS,
+    FIRST_INVOICE,
 )
 from segmint.datasets._writer import write_transactions
 
@@ -169,12 +169,10 @@ def make_transactions(
     >>> sorted(truth["CustomerID"]) == sorted(log["CustomerID"].dropna().unique())
     True
     """
-    n = _check_count(n_customers, "n_customers", minimum=0)
-    options = _options(n, start, end, dirty, weights)
-    (chunk_seed,) = _chunk_seeds(seed, 1)
-    chunk = _generate(
-        n, chunk_seed, options, id_offset=0, first_invoice=_FIRST_INVOICE, absurd=True
-    )
+    n = check_count(n_customers, "n_customers", minimum=0)
+    options = checked_options(n, start, end, dirty, weights)
+    (chunk_seed,) = chunk_seeds(seed, 1)
+    chunk = generate(n, chunk_seed, options, id_offset=0, first_invoice=FIRST_INVOICE, absurd=True)
     frame = chunk.table().to_pandas()
     if not return_truth:
         return frame

@@ -7,30 +7,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmint.datasets._tables import (
-    _CHANNEL_WEIGHTS,
-    _CHANNELS,
-    _COUNTRIES,
-    _HOUR_WEIGHTS,
-    _RES,
-    _RES_BITS,
-    _STR,
     ARCHETYPES,
-    _lookup_table,
+    CHANNEL_WEIGHTS,
+    CHANNELS,
+    COUNTRIES,
+    HOUR_WEIGHTS,
+    RES,
+    RES_BITS,
+    STR,
+    lookup_table,
 )
 
 
-def _uniform16(rng: np.random.Generator, size: int) -> np.ndarray:
+def uniform16(rng: np.random.Generator, size: int) -> np.ndarray:
     """Uniform integers in ``[0, 2**16)``, the random input of the lookup tables."""
-    return rng.integers(0, _RES, size=size, dtype=np.uint16)
+    return rng.integers(0, RES, size=size, dtype=np.uint16)
 
 
-def _draw(rng: np.random.Generator, table: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Draw one item per element from row ``group`` of a :func:`_lookup_table`."""
+def draw_from(rng: np.random.Generator, table: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Draw one item per element from row ``group`` of a :func:`lookup_table`."""
     group = np.asarray(group, dtype=np.int64)
-    return table[(group << _RES_BITS) | _uniform16(rng, group.size)]
+    return table[(group << RES_BITS) | uniform16(rng, group.size)]
 
 
-def _sample_days(
+def sample_days(
     rng: np.random.Generator,
     day_cdf: np.ndarray,
     profile: np.ndarray,
@@ -64,24 +64,24 @@ def _sample_days(
     return np.clip(day, lo, hi - 1)
 
 
-def _minute_of_day(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
+def minute_of_day(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:
     """Minute of the day of an order placed through ``channel``."""
-    hour = _draw(rng, _HOUR_TABLE, channel).astype(np.int64)
+    hour = draw_from(rng, _HOUR_TABLE, channel).astype(np.int64)
     return hour * 60 + rng.integers(0, 60, size=channel.size)
 
 
-def _pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+def pick(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
     """``min(k, n)`` distinct indices out of ``range(n)``, sorted."""
     return np.sort(rng.choice(n, size=min(k, n), replace=False))
 
 
-def _prefixed(values: pa.Array, prefix: str) -> pa.Array:
+def prefixed(values: pa.Array, prefix: str) -> pa.Array:
     """Strings ``prefix + value``."""
     return pc.utf8_replace_slice(values, start=0, stop=0, replacement=prefix)
 
 
-_HOUR_TABLE = _lookup_table(_HOUR_WEIGHTS)
-_CHANNEL_TABLE = _lookup_table(_CHANNEL_WEIGHTS)
-_CHANNEL_ARRAY = pa.array(_CHANNELS, type=_STR)
-_COUNTRY_ARRAY = pa.array(_COUNTRIES, type=_STR)
-_ARCHETYPE_ARRAY = pa.array(ARCHETYPES, type=_STR)
+_HOUR_TABLE = lookup_table(HOUR_WEIGHTS)
+CHANNEL_TABLE = lookup_table(CHANNEL_WEIGHTS)
+CHANNEL_ARRAY = pa.array(CHANNELS, type=STR)
+COUNTRY_ARRAY = pa.array(COUNTRIES, type=STR)
+ARCHETYPE_ARRAY = pa.array(ARCHETYPES, type=STR)

@@ -12,55 +12,55 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segmint.datasets._sampling import (
-    _ARCHETYPE_ARRAY,
-    _CHANNEL_ARRAY,
-    _CHANNEL_TABLE,
-    _COUNTRY_ARRAY,
-    _draw,
-    _minute_of_day,
-    _pick,
-    _prefixed,
-    _sample_days,
-    _uniform16,
+    ARCHETYPE_ARRAY,
+    CHANNEL_ARRAY,
+    CHANNEL_TABLE,
+    COUNTRY_ARRAY,
+    draw_from,
+    minute_of_day,
+    pick,
+    prefixed,
+    sample_days,
+    uniform16,
 )
 from segmint.datasets._tables import (
-    _ANNUAL_ORDERS,
-    _CHANNELS,
-    _COUNTRIES,
-    _COUNTRY_P,
-    _DAY_NS,
-    _DAY_PROFILE,
-    _DISCOUNT_VALUES,
-    _GUEST,
-    _GUEST_ROW_SHARE,
-    _HOME_COUNTRY,
-    _LAPSING,
-    _LINES_MEAN,
-    _LOYAL,
-    _LOYAL_RECENT_DAYS,
-    _MAX_LINES,
-    _MIN_ORDERS,
-    _MINUTE_NS,
-    _NEW,
-    _ONE_OFF,
-    _P_BANK_CHARGES,
-    _P_DUPLICATE,
-    _P_MANUAL,
-    _P_POSTAGE_ABROAD,
-    _P_POSTAGE_HOME,
-    _P_PREFERRED_CHANNEL,
-    _P_RETURN,
-    _P_ZERO_PRICE,
-    _POSTAGE_PRICES,
-    _RECENT_DAYS,
-    _RES_BITS,
-    _SCHEMA,
-    _STR,
-    _TRUTH_SCHEMA,
+    ANNUAL_ORDERS,
     ARCHETYPES,
+    CHANNELS,
+    COUNTRIES,
+    COUNTRY_P,
+    DAY_NS,
+    DAY_PROFILE,
     DEFAULT_WEIGHTS,
-    _calendar,
-    _catalogue,
+    DISCOUNT_VALUES,
+    GUEST,
+    GUEST_ROW_SHARE,
+    HOME_COUNTRY,
+    LAPSING,
+    LINES_MEAN,
+    LOYAL,
+    LOYAL_RECENT_DAYS,
+    MAX_LINES,
+    MIN_ORDERS,
+    MINUTE_NS,
+    NEW,
+    ONE_OFF,
+    P_BANK_CHARGES,
+    P_DUPLICATE,
+    P_MANUAL,
+    P_POSTAGE_ABROAD,
+    P_POSTAGE_HOME,
+    P_PREFERRED_CHANNEL,
+    P_RETURN,
+    P_ZERO_PRICE,
+    POSTAGE_PRICES,
+    RECENT_DAYS,
+    RES_BITS,
+    SCHEMA,
+    STR,
+    TRUTH_SCHEMA,
+    demand_calendar,
+    product_catalogue,
 )
 from segmint.errors import UsageError
 
@@ -88,7 +88,7 @@ class _Chunk:
     product: np.ndarray  # per row: catalogue index (int16)
     quantity: np.ndarray  # per row (int32)
     price: np.ndarray  # per row: price paid (float64)
-    discount: np.ndarray  # per row: index into _DISCOUNT_VALUES (int16)
+    discount: np.ndarray  # per row: index into DISCOUNT_VALUES (int16)
     invoice_no: pa.Array  # per invoice
     invoice_ts: np.ndarray  # per invoice, ns since the epoch
     invoice_customer: np.ndarray  # per invoice, index into customer_id; -1 for guests
@@ -106,8 +106,8 @@ class _Chunk:
         return int(self.invoice_ts.size)
 
     def table(self, start: int = 0, stop: int | None = None) -> pa.Table:
-        """Rows ``start:stop`` as an Arrow table of schema ``_SCHEMA``."""
-        cat = _catalogue()
+        """Rows ``start:stop`` as an Arrow table of schema ``SCHEMA``."""
+        cat = product_catalogue()
         invoice = self.row_invoice[start:stop]
         customer = self.invoice_customer[invoice]
         product = pa.array(self.product[start:stop])
@@ -120,19 +120,19 @@ class _Chunk:
                 pa.array(self.quantity[start:stop].astype(np.int64)),
                 pa.array(self.invoice_ts[invoice], type=pa.timestamp("ns")),
                 pa.array(self.price[start:stop]),
-                pa.array(_DISCOUNT_VALUES[self.discount[start:stop]]),
-                _CHANNEL_ARRAY.take(pa.array(self.invoice_channel[invoice])),
+                pa.array(DISCOUNT_VALUES[self.discount[start:stop]]),
+                CHANNEL_ARRAY.take(pa.array(self.invoice_channel[invoice])),
                 self.customer_id.take(pa.array(customer, mask=customer < 0)),
-                _COUNTRY_ARRAY.take(pa.array(self.invoice_country[invoice])),
+                COUNTRY_ARRAY.take(pa.array(self.invoice_country[invoice])),
             ],
-            schema=_SCHEMA,
+            schema=SCHEMA,
         )
 
     def truth(self) -> pa.Table:
         """The planted archetype per customer, as an Arrow table."""
         return pa.Table.from_arrays(
-            [self.customer_id, _ARCHETYPE_ARRAY.take(pa.array(self.archetype))],
-            schema=_TRUTH_SCHEMA,
+            [self.customer_id, ARCHETYPE_ARRAY.take(pa.array(self.archetype))],
+            schema=TRUTH_SCHEMA,
         )
 
 
@@ -184,7 +184,7 @@ def _repeats_in_groups(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
-def _generate(
+def generate(
     n: int,
     seed: np.random.SeedSequence,
     options: _Options,
@@ -216,26 +216,26 @@ def _generate(
         The chunk's rows and truth.
     """
     rng = np.random.default_rng(seed)
-    cat = _catalogue()
-    cal = _calendar(options.start_day, options.n_days)
+    cat = product_catalogue()
+    cal = demand_calendar(options.start_day, options.n_days)
     n_days, dirty = options.n_days, options.dirty and n > 0
-    start_ns = options.start_day * _DAY_NS
+    start_ns = options.start_day * DAY_NS
 
     # --- customers ----------------------------------------------------------------------
     arch = rng.choice(len(ARCHETYPES), size=n, p=options.probs)
-    country = rng.choice(len(_COUNTRIES), size=n, p=_COUNTRY_P)
-    preferred = _draw(rng, _CHANNEL_TABLE, arch)
+    country = rng.choice(len(COUNTRIES), size=n, p=COUNTRY_P)
+    preferred = draw_from(rng, CHANNEL_TABLE, arch)
     lo = np.zeros(n, dtype=np.int64)
     hi = np.full(n, n_days, dtype=np.int64)
-    lo[arch == _NEW] = max(0, n_days - _RECENT_DAYS)
-    if n_days > 2 * _RECENT_DAYS:
-        hi[arch == _ONE_OFF] = n_days - _RECENT_DAYS  # not to be mistaken for a new one
+    lo[arch == NEW] = max(0, n_days - RECENT_DAYS)
+    if n_days > 2 * RECENT_DAYS:
+        hi[arch == ONE_OFF] = n_days - RECENT_DAYS  # not to be mistaken for a new one
     lapse = rng.integers(min(183, n_days // 3), min(365, n_days // 2) + 1, size=n)
-    hi = np.where(arch == _LAPSING, np.maximum(1, n_days - lapse), hi)
-    rate = _ANNUAL_ORDERS[arch] / 365.25 * rng.lognormal(0.0, 0.35, size=n)
-    n_orders = np.maximum(rng.poisson(rate * (hi - lo)), _MIN_ORDERS[arch])
+    hi = np.where(arch == LAPSING, np.maximum(1, n_days - lapse), hi)
+    rate = ANNUAL_ORDERS[arch] / 365.25 * rng.lognormal(0.0, 0.35, size=n)
+    n_orders = np.maximum(rng.poisson(rate * (hi - lo)), MIN_ORDERS[arch])
     few = rng.choice(3, size=n, p=[0.5, 0.3, 0.2]) + 1
-    n_orders = np.where(arch == _NEW, few, n_orders)
+    n_orders = np.where(arch == NEW, few, n_orders)
     del rate, few
 
     # --- customers' orders ---------------------------------------------------------------
@@ -245,24 +245,24 @@ def _generate(
     is_first[np.cumsum(n_orders) - n_orders] = True
     ev_arch = arch[ev_cust]
     ev_lo, ev_hi = lo[ev_cust], hi[ev_cust]
-    pin_recent = is_first & (ev_arch == _LOYAL)  # loyal customers are recent
-    ev_lo[pin_recent] = np.maximum(ev_lo[pin_recent], n_days - _LOYAL_RECENT_DAYS)
-    pin_lapse = is_first & (ev_arch == _LAPSING)  # the last order before the lapse
+    pin_recent = is_first & (ev_arch == LOYAL)  # loyal customers are recent
+    ev_lo[pin_recent] = np.maximum(ev_lo[pin_recent], n_days - LOYAL_RECENT_DAYS)
+    pin_lapse = is_first & (ev_arch == LAPSING)  # the last order before the lapse
     ev_lo[pin_lapse] = ev_hi[pin_lapse] - 1
-    ev_day = _sample_days(rng, cal.day_cdf, _DAY_PROFILE[ev_arch], ev_lo, ev_hi)
+    ev_day = sample_days(rng, cal.day_cdf, DAY_PROFILE[ev_arch], ev_lo, ev_hi)
     del ev_lo, ev_hi, is_first, pin_recent, pin_lapse, lo, hi
     ev_chan = np.where(
-        rng.random(n_ev) < _P_PREFERRED_CHANNEL,
+        rng.random(n_ev) < P_PREFERRED_CHANNEL,
         preferred[ev_cust],
-        rng.integers(0, len(_CHANNELS), size=n_ev),
+        rng.integers(0, len(CHANNELS), size=n_ev),
     )
 
     # --- anonymous guest orders (dirt) ---------------------------------------------------
     n_guest = 0
     if dirty:
-        lines = _LINES_MEAN[ev_arch].sum() / _LINES_MEAN[_GUEST]
-        n_guest = max(1, int(rng.poisson(_GUEST_ROW_SHARE / (1 - _GUEST_ROW_SHARE) * lines)))
-    g_day = _sample_days(
+        lines = LINES_MEAN[ev_arch].sum() / LINES_MEAN[GUEST]
+        n_guest = max(1, int(rng.poisson(GUEST_ROW_SHARE / (1 - GUEST_ROW_SHARE) * lines)))
+    g_day = sample_days(
         rng,
         cal.day_cdf,
         np.zeros(n_guest, dtype=np.int64),
@@ -271,24 +271,24 @@ def _generate(
     )
 
     # --- all purchases: customers' then guests' ------------------------------------------
-    p_prof = np.concatenate([ev_arch, np.full(n_guest, _GUEST)]).astype(np.int8)
+    p_prof = np.concatenate([ev_arch, np.full(n_guest, GUEST)]).astype(np.int8)
     p_cust = np.concatenate([ev_cust, np.full(n_guest, -1)]).astype(np.int32)
     p_day = np.concatenate([ev_day, g_day]).astype(np.int32)
-    g_chan = _draw(rng, _CHANNEL_TABLE, np.full(n_guest, _GUEST))
+    g_chan = draw_from(rng, CHANNEL_TABLE, np.full(n_guest, GUEST))
     p_chan = np.concatenate([ev_chan, g_chan]).astype(np.int8)
     p_country = np.concatenate(
-        [country[ev_cust], rng.choice(len(_COUNTRIES), size=n_guest, p=_COUNTRY_P)]
+        [country[ev_cust], rng.choice(len(COUNTRIES), size=n_guest, p=COUNTRY_P)]
     ).astype(np.int8)
     del ev_arch, ev_cust, ev_day, ev_chan, g_day, g_chan
     n_p = p_prof.size
-    p_ts = start_ns + p_day * np.int64(_DAY_NS) + _minute_of_day(rng, p_chan) * _MINUTE_NS
-    n_lines = 1 + np.minimum(rng.poisson(_LINES_MEAN[p_prof] - 1.0), _MAX_LINES - 1)
+    p_ts = start_ns + p_day * np.int64(DAY_NS) + minute_of_day(rng, p_chan) * MINUTE_NS
+    n_lines = 1 + np.minimum(rng.poisson(LINES_MEAN[p_prof] - 1.0), MAX_LINES - 1)
 
     # --- product lines (grouped by order, orders in the order above) ---------------------
     p_code = (p_prof.astype(np.int32) * 2 + cal.is_sale[p_day]) * 2 + cal.is_xmas_season[p_day]
-    l_code = np.repeat((p_code << _RES_BITS).astype(np.int32), n_lines)
+    l_code = np.repeat((p_code << RES_BITS).astype(np.int32), n_lines)
     del p_code
-    l_prod = cat.product_table[l_code | _uniform16(rng, l_code.size)]
+    l_prod = cat.product_table[l_code | uniform16(rng, l_code.size)]
     l_start = np.cumsum(n_lines) - n_lines
     repeated = _repeats_in_groups(l_prod, l_start)  # a product once per order: drop repeats
     if repeated.size:
@@ -299,23 +299,23 @@ def _generate(
         n_lines -= np.bincount(_group_of(repeated, l_start), minlength=n_p)
         l_start = np.cumsum(n_lines) - n_lines
     n_l = l_prod.size
-    l_qty = cat.quantity_table[l_code | _uniform16(rng, n_l)]
-    l_disc = cat.discount_table[l_code | _uniform16(rng, n_l)]
+    l_qty = cat.quantity_table[l_code | uniform16(rng, n_l)]
+    l_disc = cat.discount_table[l_code | uniform16(rng, n_l)]
     del l_code
-    l_price = cat.price_table[l_prod.astype(np.int32) * _DISCOUNT_VALUES.size + l_disc]
+    l_price = cat.price_table[l_prod.astype(np.int32) * DISCOUNT_VALUES.size + l_disc]
     if dirty:  # a few lines at price zero
-        zero = _pick(rng, n_l, max(1, int(rng.binomial(n_l, _P_ZERO_PRICE))))
+        zero = pick(rng, n_l, max(1, int(rng.binomial(n_l, P_ZERO_PRICE))))
         l_price[zero] = 0.0
         l_disc[zero] = 0
 
     # --- returns: part of one line of a customer's order, 1-28 days later ---------------
-    ret = np.flatnonzero((p_cust >= 0) & (rng.random(n_p) < _P_RETURN[p_prof]))
+    ret = np.flatnonzero((p_cust >= 0) & (rng.random(n_p) < P_RETURN[p_prof]))
     r_line = l_start[ret] + (rng.random(ret.size) * n_lines[ret]).astype(np.int64)
     r_day = p_day[ret] + 1 + np.minimum(rng.exponential(4.0, size=ret.size), 27).astype(int)
     r_qty = -(1 + (rng.random(ret.size) * l_qty[r_line]).astype(np.int32))
     inside = r_day < n_days
     ret, r_line, r_day, r_qty = ret[inside], r_line[inside], r_day[inside], r_qty[inside]
-    r_ts = start_ns + r_day * _DAY_NS + _minute_of_day(rng, p_chan[ret]) * _MINUTE_NS
+    r_ts = start_ns + r_day * DAY_NS + minute_of_day(rng, p_chan[ret]) * MINUTE_NS
     r_prod, r_price, r_disc = l_prod[r_line], l_price[r_line], l_disc[r_line]
     n_r = ret.size
     del p_day, r_day, r_line, inside
@@ -329,12 +329,10 @@ def _generate(
     c_ev = c_ts = c_prod = c_qty = np.zeros(0, dtype=np.int64)
     c_price = np.zeros(0)
     if dirty:
-        abroad = p_country != _HOME_COUNTRY
-        post = np.flatnonzero(
-            rng.random(n_p) < np.where(abroad, _P_POSTAGE_ABROAD, _P_POSTAGE_HOME)
-        )
-        manual = _pick(rng, n_p, max(1, int(rng.binomial(n_p, _P_MANUAL))))
-        bank = _pick(rng, n_p, max(1, int(rng.binomial(n_p, _P_BANK_CHARGES))))
+        abroad = p_country != HOME_COUNTRY
+        post = np.flatnonzero(rng.random(n_p) < np.where(abroad, P_POSTAGE_ABROAD, P_POSTAGE_HOME))
+        manual = pick(rng, n_p, max(1, int(rng.binomial(n_p, P_MANUAL))))
+        bank = pick(rng, n_p, max(1, int(rng.binomial(n_p, P_BANK_CHARGES))))
         extra_ev += [post, manual, bank]
         extra_prod += [
             np.full(post.size, cat.post),
@@ -347,7 +345,7 @@ def _generate(
             np.ones(bank.size, dtype=np.int64),
         ]
         extra_price += [
-            _POSTAGE_PRICES[rng.integers(0, _POSTAGE_PRICES.size, size=post.size)],
+            POSTAGE_PRICES[rng.integers(0, POSTAGE_PRICES.size, size=post.size)],
             np.round(rng.lognormal(np.log(4.0), 1.0, size=manual.size) + 0.01, 2),
             np.full(bank.size, 15.0),
         ]
@@ -355,7 +353,7 @@ def _generate(
         if absurd:
             # One line of an absurd quantity of a cheap product on a customer's order
             # (a loyal customer's if there is one), cancelled in full the same day.
-            loyal_orders = np.flatnonzero(p_prof == _LOYAL)
+            loyal_orders = np.flatnonzero(p_prof == LOYAL)
             pool = loyal_orders if loyal_orders.size else np.flatnonzero(p_cust >= 0)
             c_ev = pool[rng.integers(0, pool.size, size=1)]
             c_prod = cat.cheap[rng.integers(0, cat.cheap.size, size=1)]
@@ -365,8 +363,8 @@ def _generate(
             extra_prod.append(c_prod)
             extra_qty.append(c_qty)
             extra_price.append(c_price)
-            left = 1439 - (p_ts[c_ev] - start_ns) // _MINUTE_NS % 1440  # minutes left today
-            c_ts = p_ts[c_ev] + np.minimum(left, 1 + rng.integers(0, 180, size=1)) * _MINUTE_NS
+            left = 1439 - (p_ts[c_ev] - start_ns) // MINUTE_NS % 1440  # minutes left today
+            c_ts = p_ts[c_ev] + np.minimum(left, 1 + rng.integers(0, 180, size=1)) * MINUTE_NS
             del loyal_orders, pool
     n_c = c_ev.size
     extra_rank: list[np.ndarray] = []  # place among the order's non-product lines
@@ -378,8 +376,8 @@ def _generate(
     # --- exact duplicates of product and return lines (dirt) ----------------------------
     dup_l = dup_r = np.zeros(0, dtype=np.int64)
     if dirty:
-        k = max(1, int(rng.binomial(n_l + n_r, _P_DUPLICATE)))
-        chosen = _pick(rng, n_l + n_r, k)
+        k = max(1, int(rng.binomial(n_l + n_r, P_DUPLICATE)))
+        chosen = pick(rng, n_l + n_r, k)
         dup_l, dup_r = chosen[chosen < n_l], chosen[chosen >= n_l] - n_l
     dups_per_order = np.bincount(_group_of(dup_l, l_start), minlength=n_p)
 
@@ -447,21 +445,21 @@ def _generate(
     del row_parts, placed
 
     # --- per invoice, in time order ------------------------------------------------------
-    numbers = pc.cast(pa.array(first_invoice + np.arange(n_inv)), _STR)
+    numbers = pc.cast(pa.array(first_invoice + np.arange(n_inv)), STR)
     is_c = pa.array(by_time >= n_p)
-    customer_no = pc.cast(pa.array(id_offset + 1 + np.arange(n)), _STR)
+    customer_no = pc.cast(pa.array(id_offset + 1 + np.arange(n)), STR)
     return _Chunk(
         row_invoice=np.repeat(np.arange(n_inv, dtype=np.int32), rows_sorted),
         product=product,
         quantity=quantity,
         price=price,
         discount=discount,
-        invoice_no=pc.if_else(is_c, _prefixed(numbers, "C"), numbers),
+        invoice_no=pc.if_else(is_c, prefixed(numbers, "C"), numbers),
         invoice_ts=inv_ts[by_time],
         invoice_customer=np.concatenate([p_cust, p_cust[ret], p_cust[c_ev]])[by_time],
         invoice_channel=np.concatenate([p_chan, p_chan[ret], p_chan[c_ev]])[by_time],
         invoice_country=np.concatenate([p_country, p_country[ret], p_country[c_ev]])[by_time],
-        customer_id=_prefixed(pc.utf8_lpad(customer_no, width=options.id_width, padding="0"), "C"),
+        customer_id=prefixed(pc.utf8_lpad(customer_no, width=options.id_width, padding="0"), "C"),
         archetype=arch,
     )
 
@@ -469,7 +467,7 @@ def _generate(
 # ---------------------------------------------------------------------------------------
 # Argument checks
 # ---------------------------------------------------------------------------------------
-def _check_count(value: Any, name: str, *, minimum: int) -> int:
+def check_count(value: Any, name: str, *, minimum: int) -> int:
     """``value`` as an int of at least ``minimum``, else :class:`UsageError`."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise UsageError(f"{name} must be an integer, got {value!r}")
@@ -502,7 +500,7 @@ def _archetype_probs(weights: Mapping[str, float] | None) -> np.ndarray:
     return probs / probs.sum()
 
 
-def _options(
+def checked_options(
     n_customers: int,
     start: Any,
     end: Any,
@@ -521,7 +519,7 @@ def _options(
     )
 
 
-def _chunk_seeds(seed: Any, n_chunks: int) -> list[np.random.SeedSequence]:
+def chunk_seeds(seed: Any, n_chunks: int) -> list[np.random.SeedSequence]:
     """Independent seeds of the chunks; chunk ``i`` gets the same seed whatever their number."""
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise UsageError(f"seed must be a non-negative integer, got {seed!r}")

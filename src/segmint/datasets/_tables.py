@@ -44,42 +44,42 @@ COLUMNS: tuple[str, ...] = (
 )
 """Column names of the generated log, in order."""
 
-_STR = pa.large_string()
-_SCHEMA = pa.schema(
+STR = pa.large_string()
+SCHEMA = pa.schema(
     [
-        ("InvoiceNo", _STR),
-        ("StockCode", _STR),
-        ("Description", _STR),
-        ("Category", _STR),
+        ("InvoiceNo", STR),
+        ("StockCode", STR),
+        ("Description", STR),
+        ("Category", STR),
         ("Quantity", pa.int64()),
         ("InvoiceDate", pa.timestamp("ns")),
         ("UnitPrice", pa.float64()),
         ("Discount", pa.float64()),
-        ("Channel", _STR),
-        ("CustomerID", _STR),
-        ("Country", _STR),
+        ("Channel", STR),
+        ("CustomerID", STR),
+        ("Country", STR),
     ]
 )
-_TRUTH_SCHEMA = pa.schema([("CustomerID", _STR), ("archetype", _STR)])
+TRUTH_SCHEMA = pa.schema([("CustomerID", STR), ("archetype", STR)])
 
 # ---------------------------------------------------------------------------------------
 # Behaviour tables.  Rows 0-5 follow ARCHETYPES; row 6 is anonymous guest orders; the
 # product tables have a row 7 for "a Christmas product" (drawn in Nov-Dec).
 # ---------------------------------------------------------------------------------------
-_LOYAL, _BARGAIN, _NEW, _LAPSING, _ONE_OFF, _GIFTER, _GUEST, _XMAS = range(8)
+LOYAL, _BARGAIN, NEW, LAPSING, ONE_OFF, _GIFTER, GUEST, _XMAS = range(8)
 
-_ANNUAL_ORDERS = np.array([24.0, 5.5, 0.0, 15.0, 0.0, 1.5])  # Poisson rate, orders/year
-_MIN_ORDERS = np.array([2, 2, 1, 3, 1, 1])
-_LINES_MEAN = np.array([4.0, 2.2, 2.8, 3.0, 1.4, 3.2, 2.0])  # product lines per order
-_MAX_LINES = 40
-_P_RETURN = np.array([0.02, 0.07, 0.05, 0.05, 0.04, 0.08, 0.0])  # per order
+ANNUAL_ORDERS = np.array([24.0, 5.5, 0.0, 15.0, 0.0, 1.5])  # Poisson rate, orders/year
+MIN_ORDERS = np.array([2, 2, 1, 3, 1, 1])
+LINES_MEAN = np.array([4.0, 2.2, 2.8, 3.0, 1.4, 3.2, 2.0])  # product lines per order
+MAX_LINES = 40
+P_RETURN = np.array([0.02, 0.07, 0.05, 0.05, 0.04, 0.08, 0.0])  # per order
 _P_DISCOUNT = np.array([0.02, 0.45, 0.08, 0.06, 0.08, 0.05, 0.05])  # per line, normal days
 _P_DISCOUNT_SALE = np.array([0.15, 0.90, 0.45, 0.40, 0.45, 0.35, 0.40])  # per line, sale
 _DISCOUNT_LEVELS = np.array([0.05, 0.10, 0.15, 0.20])
 _SALE_DISCOUNT_LEVELS = np.array([0.20, 0.25, 0.30, 0.40, 0.50])
 _P_XMAS_PRODUCT = np.array([0.20, 0.20, 0.25, 0.25, 0.25, 0.50, 0.25])  # Nov-Dec lines
 # Day-density profile per archetype: 0 ordinary seasonality, 1 sale periods, 2 gifting.
-_DAY_PROFILE = np.array([0, 1, 0, 0, 0, 2])
+DAY_PROFILE = np.array([0, 1, 0, 0, 0, 2])
 
 _QTY_VALUES = np.array([1, 2, 3, 4, 6, 8, 12, 24], dtype=np.int64)
 _QTY_WEIGHTS = np.array(
@@ -94,8 +94,8 @@ _QTY_WEIGHTS = np.array(
     ]
 )
 
-_CHANNELS = ("web", "app", "store")
-_CHANNEL_WEIGHTS = np.array(
+CHANNELS = ("web", "app", "store")
+CHANNEL_WEIGHTS = np.array(
     [
         [0.45, 0.45, 0.10],
         [0.50, 0.35, 0.15],
@@ -106,8 +106,8 @@ _CHANNEL_WEIGHTS = np.array(
         [0.55, 0.00, 0.45],  # guests: no app without an account
     ]
 )
-_P_PREFERRED_CHANNEL = 0.8
-_HOUR_WEIGHTS = np.array(
+P_PREFERRED_CHANNEL = 0.8
+HOUR_WEIGHTS = np.array(
     [  # 0h .. 23h
         [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.5, 2.0, 2.5, 2.8, 3.2, 3.0, 2.8, 2.6,
          2.6, 2.8, 3.2, 3.6, 3.8, 3.4, 2.4, 1.2],  # web
@@ -118,8 +118,8 @@ _HOUR_WEIGHTS = np.array(
     ]
 )  # fmt: skip
 
-_HOME_COUNTRY = 0
-_COUNTRIES = (
+HOME_COUNTRY = 0
+COUNTRIES = (
     "United Kingdom",
     "Germany",
     "France",
@@ -136,7 +136,7 @@ _COUNTRIES = (
     "Denmark",
     "USA",
 )
-_COUNTRY_P = np.array(
+COUNTRY_P = np.array(
     [0.82, 0.035, 0.03, 0.02, 0.015, 0.015, 0.01, 0.01, 0.008, 0.007,
      0.006, 0.006, 0.006, 0.005, 0.007]
 )  # fmt: skip
@@ -148,19 +148,19 @@ _SALE_BOOST = 9.0  # bargain hunters' demand on sale days relative to other days
 _GIFT_OFF_SEASON = 0.04  # gifters' demand outside 15 Nov - 22 Dec relative to inside
 
 # Dirt rates (dirty=True).
-_GUEST_ROW_SHARE = 0.05
-_P_DUPLICATE = 0.005
-_P_ZERO_PRICE = 0.0005
-_P_POSTAGE_HOME, _P_POSTAGE_ABROAD = 0.002, 0.15
-_POSTAGE_PRICES = np.array([15.0, 18.0, 28.0, 40.0])
-_P_MANUAL, _P_BANK_CHARGES = 0.0005, 0.0002
+GUEST_ROW_SHARE = 0.05
+P_DUPLICATE = 0.005
+P_ZERO_PRICE = 0.0005
+P_POSTAGE_HOME, P_POSTAGE_ABROAD = 0.002, 0.15
+POSTAGE_PRICES = np.array([15.0, 18.0, 28.0, 40.0])
+P_MANUAL, P_BANK_CHARGES = 0.0005, 0.0002
 
-_FIRST_INVOICE = 500_001
-_WRITE_ROWS = 1 << 18  # rows turned into Arrow and written at a time
-_RECENT_DAYS = 90  # new customers start within the last 90 days of the period
-_LOYAL_RECENT_DAYS = 30  # every loyal customer orders within the last 30 days
-_DAY_NS = 86_400 * 10**9
-_MINUTE_NS = 60 * 10**9
+FIRST_INVOICE = 500_001
+WRITE_ROWS = 1 << 18  # rows turned into Arrow and written at a time
+RECENT_DAYS = 90  # new customers start within the last 90 days of the period
+LOYAL_RECENT_DAYS = 30  # every loyal customer orders within the last 30 days
+DAY_NS = 86_400 * 10**9
+MINUTE_NS = 60 * 10**9
 
 # ---------------------------------------------------------------------------------------
 # Product catalogue: fixed (independent of the seed), so every log and every chunk of a
@@ -237,9 +237,9 @@ _CATEGORY_TASTE = np.array(
 )
 _CATALOGUE_SEED = 20_101_201
 _N_PROFILES = 7  # the archetypes and guests; _XMAS is a product mix only
-_DISCOUNT_VALUES = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50])
-_RES_BITS = 16  # lookup-table samplers draw with a resolution of 2**-16
-_RES = 1 << _RES_BITS
+DISCOUNT_VALUES = np.array([0.0, 0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50])
+RES_BITS = 16  # lookup-table samplers draw with a resolution of 2**-16
+RES = 1 << RES_BITS
 
 
 def _cumulative_rows(weights: np.ndarray) -> np.ndarray:
@@ -250,8 +250,8 @@ def _cumulative_rows(weights: np.ndarray) -> np.ndarray:
     return cdf
 
 
-def _lookup_table(weights: np.ndarray) -> np.ndarray:
-    """Flat sampling table: ``table[(g << _RES_BITS) | u]`` is an item drawn with row g.
+def lookup_table(weights: np.ndarray) -> np.ndarray:
+    """Flat sampling table: ``table[(g << RES_BITS) | u]`` is an item drawn with row g.
 
     Parameters
     ----------
@@ -261,12 +261,12 @@ def _lookup_table(weights: np.ndarray) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        ``n_groups * 2**_RES_BITS`` item indices (``int16``); item ``i`` of row ``g``
-        fills a share of the row within ``2**-_RES_BITS`` of its weight share, and an
+        ``n_groups * 2**RES_BITS`` item indices (``int16``); item ``i`` of row ``g``
+        fills a share of the row within ``2**-RES_BITS`` of its weight share, and an
         item of weight 0 never appears.
     """
     cdf = _cumulative_rows(np.atleast_2d(weights))
-    middle = (np.arange(_RES) + 0.5) / _RES
+    middle = (np.arange(RES) + 0.5) / RES
     table = np.stack([np.searchsorted(row, middle, side="right") for row in cdf])
     table = np.minimum(table, cdf.shape[1] - 1).astype(np.int16).ravel()
     table.setflags(write=False)
@@ -278,7 +278,7 @@ class _Catalogue:
     """Products, three non-product codes at the end, and the per-line sampling tables.
 
     The sampling tables are indexed by a line code ``(profile * 2 + sale) * 2 + xmas``
-    shifted left by ``_RES_BITS``, OR-ed with a uniform 16-bit number.
+    shifted left by ``RES_BITS``, OR-ed with a uniform 16-bit number.
     """
 
     stock_code: pa.Array
@@ -288,8 +288,8 @@ class _Catalogue:
     n_products: int
     product_table: np.ndarray  # line code -> product
     quantity_table: np.ndarray  # line code -> units
-    discount_table: np.ndarray  # line code -> index into _DISCOUNT_VALUES
-    price_table: np.ndarray  # product * len(_DISCOUNT_VALUES) + discount -> price paid
+    discount_table: np.ndarray  # line code -> index into DISCOUNT_VALUES
+    price_table: np.ndarray  # product * len(DISCOUNT_VALUES) + discount -> price paid
     cheap: np.ndarray  # products under 3.00, for the absurd order
     post: int
     manual: int
@@ -297,7 +297,7 @@ class _Catalogue:
 
 
 @functools.cache
-def _catalogue() -> _Catalogue:
+def product_catalogue() -> _Catalogue:
     """Build the fixed product catalogue and its sampling tables (cached)."""
     rng = np.random.default_rng(_CATALOGUE_SEED)
     n_cat, per_cat = len(_CATEGORIES), _PRODUCTS_PER_CATEGORY
@@ -319,7 +319,7 @@ def _catalogue() -> _Catalogue:
     taste /= taste.sum(axis=1, keepdims=True)
 
     product_rows, quantity_rows, discount_rows = [], [], []
-    n_values = _DISCOUNT_VALUES.size
+    n_values = DISCOUNT_VALUES.size
     for profile in range(_N_PROFILES):
         for sale in (0, 1):
             for xmas in (0, 1):
@@ -330,9 +330,9 @@ def _catalogue() -> _Catalogue:
                 p_any = (_P_DISCOUNT_SALE if sale else _P_DISCOUNT)[profile]
                 row = np.zeros(n_values)
                 row[0] = 1.0 - p_any
-                row[np.searchsorted(_DISCOUNT_VALUES, levels)] += p_any / levels.size
+                row[np.searchsorted(DISCOUNT_VALUES, levels)] += p_any / levels.size
                 discount_rows.append(row)
-    paid = np.round(price[:, None] * (1.0 - _DISCOUNT_VALUES[None, :]), 2).ravel()
+    paid = np.round(price[:, None] * (1.0 - DISCOUNT_VALUES[None, :]), 2).ravel()
     paid.setflags(write=False)
 
     specials = [("POST", "POSTAGE"), ("M", "Manual"), ("BANK CHARGES", "Bank Charges")]
@@ -342,14 +342,14 @@ def _catalogue() -> _Catalogue:
     price.setflags(write=False)
     cheap = np.flatnonzero(price < 3.0)
     return _Catalogue(
-        stock_code=pa.array(codes, type=_STR),
-        description=pa.array(descriptions, type=_STR),
-        category=pa.array(categories, type=_STR),
+        stock_code=pa.array(codes, type=STR),
+        description=pa.array(descriptions, type=STR),
+        category=pa.array(categories, type=STR),
         list_price=price,
         n_products=n_products,
-        product_table=_lookup_table(np.array(product_rows)),
-        quantity_table=_QTY_VALUES.astype(np.int32)[_lookup_table(np.array(quantity_rows))],
-        discount_table=_lookup_table(np.array(discount_rows)),
+        product_table=lookup_table(np.array(product_rows)),
+        quantity_table=_QTY_VALUES.astype(np.int32)[lookup_table(np.array(quantity_rows))],
+        discount_table=lookup_table(np.array(discount_rows)),
         price_table=paid,
         cheap=cheap,
         post=n_products,
@@ -368,7 +368,7 @@ class _Calendar:
 
 
 @functools.lru_cache(maxsize=16)
-def _calendar(start_day: int, n_days: int) -> _Calendar:
+def demand_calendar(start_day: int, n_days: int) -> _Calendar:
     """Demand per day for ``n_days`` days from ``start_day`` (days since 1970-01-01)."""
     days = np.arange(start_day, start_day + n_days).astype("datetime64[D]")
     month_start = days.astype("datetime64[M]")

@@ -12,15 +12,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from segmint.datasets._simulate import (
-    _check_count,
-    _chunk_seeds,
-    _generate,
-    _options,
+    check_count,
+    checked_options,
+    chunk_seeds,
+    generate,
 )
 from segmint.datasets._tables import (
-    _FIRST_INVOICE,
-    _SCHEMA,
-    _WRITE_ROWS,
+    FIRST_INVOICE,
+    SCHEMA,
+    WRITE_ROWS,
 )
 from segmint.errors import UsageError
 
@@ -79,32 +79,32 @@ def write_transactions(
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
         raise TypeError(f"write_transactions() got an unexpected keyword argument {unknown[0]!r}")
-    n = _check_count(n_customers, "n_customers", minimum=0)
-    chunk = _check_count(chunk_customers, "chunk_customers", minimum=1)
+    n = check_count(n_customers, "n_customers", minimum=0)
+    chunk = check_count(chunk_customers, "chunk_customers", minimum=1)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".parquet", ".pq", ".csv"}:
         raise UsageError(f"cannot write {path}: the extension must be .parquet, .pq or .csv")
     defaults = {"start": "2023-01-01", "end": "2024-12-31", "dirty": True, "weights": None}
     args = {**defaults, **{k: v for k, v in kwargs.items() if k != "seed"}}
-    options = _options(n, args["start"], args["end"], args["dirty"], args["weights"])
+    options = checked_options(n, args["start"], args["end"], args["dirty"], args["weights"])
     n_chunks = max(1, math.ceil(n / chunk))
-    seeds = _chunk_seeds(kwargs.get("seed", 0), n_chunks)
+    seeds = chunk_seeds(kwargs.get("seed", 0), n_chunks)
 
     if suffix == ".csv":
-        csv_schema = _SCHEMA.set(
-            _SCHEMA.get_field_index("InvoiceDate"), pa.field("InvoiceDate", pa.timestamp("s"))
+        csv_schema = SCHEMA.set(
+            SCHEMA.get_field_index("InvoiceDate"), pa.field("InvoiceDate", pa.timestamp("s"))
         )
         writer: Any = pa_csv.CSVWriter(path, csv_schema)
     else:
         csv_schema = None
-        writer = pq.ParquetWriter(path, _SCHEMA)
+        writer = pq.ParquetWriter(path, SCHEMA)
     rows = 0
-    invoice = _FIRST_INVOICE
+    invoice = FIRST_INVOICE
     try:
         for i, chunk_seed in enumerate(seeds):
             size = min(chunk, n - i * chunk) if n else 0
-            part = _generate(
+            part = generate(
                 size,
                 chunk_seed,
                 options,
@@ -114,8 +114,8 @@ def write_transactions(
             )
             invoice += part.n_invoices
             # Strings take most of the memory: build them a slice of rows at a time.
-            for lo in range(0, max(part.n_rows, 1), _WRITE_ROWS):
-                table = part.table(lo, lo + _WRITE_ROWS)
+            for lo in range(0, max(part.n_rows, 1), WRITE_ROWS):
+                table = part.table(lo, lo + WRITE_ROWS)
                 if csv_schema is not None:
                     table = table.cast(csv_schema)
                 writer.write_table(table)

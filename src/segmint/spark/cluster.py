@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmint import __version__
+from segmint._version import __version__
 from segmint.algorithms.base import quiet_kmeans
 from segmint.errors import DataError, UsageError
 from segmint.features.roles import ColumnRoles

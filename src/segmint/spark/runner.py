@@ -15,7 +15,7 @@ from segmint.io import LoadedTable, write_table
 from segmint.pipeline import CustomerTable, with_quality
 from segmint.report.html import render_report
 from segmint.rundir import build_extras, write_extras
-from segmint.runner import _check_output_dir, _write_folder_atomically, resolve_model_dir
+from segmint.runner import check_output_dir, resolve_model_dir, write_folder_atomically
 from segmint.spark.cluster import SparkFit, fit_spark, label_spark
 from segmint.spark.features import spark_log_features
 from segmint.spark.session import DEFAULT_MASTER, spark_session
@@ -36,7 +36,7 @@ def fit_spark_file(
     """Features, selection, fit and profiles in Spark; the local runner's output folder
     (``sep``: the text file's delimiter when detection cannot decide)."""
     out = Path(out_dir)
-    _check_output_dir(out)
+    check_output_dir(out)
     spark = spark or spark_session(master)
     run = spark_log_features(spark, data, as_of=as_of, sep=sep)
     features = spark.createDataFrame(run.result.features)
@@ -84,7 +84,7 @@ def fit_spark_file(
             json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8"
         )
 
-    _write_folder_atomically(out, write)
+    write_folder_atomically(out, write)
     return fitted
 
 

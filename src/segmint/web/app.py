@@ -17,9 +17,10 @@ from fastapi.templating import Jinja2Templates
 
 from segmint._version import __version__
 from segmint.errors import SegmintError
-from segmint.web.api import ALGORITHMS, K_CHOICES, build_router
+from segmint.web.choices import ALGORITHMS, K_CHOICES
 from segmint.web.errors import ApiError, install_error_handlers
 from segmint.web.middleware import BodyLimit, SecurityHeaders
+from segmint.web.routes import build_router
 from segmint.web.service import Service
 from segmint.web.settings import Settings
 

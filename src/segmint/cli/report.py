@@ -1,7 +1,7 @@
 """The ``segmint report`` command and the run-folder side of ``segmint rename``.
 
 Thin like :mod:`segmint.cli`: parse, call :mod:`segmint.rundir` and
-:mod:`segmint.report.export`, print. Imported at the end of :mod:`segmint.cli`, which
+:mod:`segmint.report.export`, print. Imported by :mod:`segmint.cli`, which
 registers the command on its app.
 """
 
@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from segmint.cli import Debug, _errors, app, err_console, out_console
+from segmint.cli.common import Debug, app, err_console, out_console, reported_errors
 from segmint.errors import UsageError
 
 
@@ -42,7 +42,7 @@ def report(
     from segmint.report.export import export_report
     from segmint.rundir import render_run
 
-    with _errors(debug):
+    with reported_errors(debug):
         folder = Path(run_dir)
         page = render_run(folder)
         target = Path(out) if out else folder / f"report.{fmt.value}"
@@ -71,7 +71,7 @@ def rename_run_command(
     """``segmint rename RUN_DIR ...``: rename segments of a run folder."""
     from segmint.rundir import NameChange, read_names_file, rename_run
 
-    with _errors(debug):
+    with reported_errors(debug):
         changes = read_names_file(names) if names else []
         if segment is not None or name is not None:
             if segment is None or name is None:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from segmint.algorithms.base import UNASSIGNED, Assigner, assigner_from
+from segmint.algorithms.base import UNASSIGNED, Assigner
 from segmint.errors import UsageError
 
 TIER_ID_BASE = 100
@@ -83,21 +83,8 @@ class TierAssigner(Assigner):
         raise TypeError("tiered segments are not reordered")
 
     @classmethod
-    def from_saved(
-        cls, params: dict[str, Any], arrays: dict[str, np.ndarray], centers: np.ndarray
-    ) -> TierAssigner:
-        """Rebuild from :meth:`params` and :meth:`arrays` (``centers``: all tiers' centres)."""
-        parts = []
-        for i, (kind, offset, size) in enumerate(
-            zip(params["parts"], params["offsets"], params["sizes"], strict=True)
-        ):
-            prefix = f"tier{i}__"
-            own = {
-                name[len(prefix) :]: value
-                for name, value in arrays.items()
-                if name.startswith(prefix)
-            }
-            parts.append(assigner_from(kind, own, centers[offset : offset + size]))
+    def from_saved(cls, params: dict[str, Any], parts: list[Assigner]) -> TierAssigner:
+        """Rebuild from :meth:`params` and every tier's rebuilt rule (see :mod:`.saved`)."""
         return cls(
             params["column"],
             list(params["levels"]),

@@ -1,8 +1,8 @@
 """The workspace commands of ``segmint``: refresh, rollback, runs, models, rename, monitor,
 migration, export (and ``fit --workspace``).
 
-Thin like :mod:`segmint.cli`: parse, call :mod:`segmint.store`, print. Imported at the
-end of :mod:`segmint.cli`, which registers these commands on its app.
+Thin like :mod:`segmint.cli`: parse, call :mod:`segmint.store`, print. Imported by
+:mod:`segmint.cli`, which registers these commands on its app.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from segmint.cli import (
+from segmint.cli.common import (
     AsOfOpt,
     DbOpt,
     DbTableOpt,
@@ -25,14 +25,14 @@ from segmint.cli import (
     SepOpt,
     SheetOpt,
     SparkMasterOpt,
-    _check_as_of,
-    _count,
-    _errors,
-    _print_segments,
-    _progress,
     app,
+    check_as_of,
+    counted,
     err_console,
     out_console,
+    print_segments,
+    progress_bar,
+    reported_errors,
 )
 from segmint.errors import UsageError
 from segmint.io import LoadedTable, read_table
@@ -82,7 +82,7 @@ def _print_outcome(outcome: Any, workspace: str) -> None:
     continued = {s["id"]: s for s in outcome.continued}
     new = {s["id"] for s in outcome.new_segments}
     result = outcome.result
-    title = f"{outcome.run_id} ({outcome.kind}): {_count(summary['n_customers'], 'customer')}"
+    title = f"{outcome.run_id} ({outcome.kind}): {counted(summary['n_customers'], 'customer')}"
     table = Table(title=title)
     for column in ("id", "name", "customers", "share", "status"):
         table.add_column(
@@ -142,7 +142,7 @@ def fit_into_workspace_command(
     id_map: str | None = None,
     **fit_options: Any,
 ) -> None:
-    """``segmint fit ... --workspace DIR [--out DIR]`` (called by :func:`segmint.cli.fit`).
+    """``segmint fit ... --workspace DIR [--out DIR]`` (called by :func:`segmint.cli.fit.fit`).
 
     ``fit_options`` go to :func:`segmint.runner.fit_file` with ``--out``; without it, those
     that :func:`segmint.segment` takes go to the fit (the others need an output folder).
@@ -152,8 +152,7 @@ def fit_into_workspace_command(
     from segmint.io import write_table
     from segmint.pipeline import SEGMENT_OPTIONS
     from segmint.runner import fit_file
-    from segmint.store import fit_into_workspace, fit_workspace
-    from segmint.store._lifecycle import pseudonymised
+    from segmint.store import fit_into_workspace, fit_workspace, pseudonymised
 
     given = {key: value for key, value in fit_options.items() if value not in (None, False)}
     if salt is not None:
@@ -166,7 +165,7 @@ def fit_into_workspace_command(
             write_table(pairs, id_map)
 
     outcomes: list[Any] = []
-    with _progress(not as_json, 4) as progress:
+    with progress_bar(not as_json, 4) as progress:
         if out is None:
             outcomes.append(
                 fit_workspace(
@@ -210,7 +209,7 @@ def fit_into_workspace_command(
         _dump(outcome.summary)
         return
     if out is not None:
-        _print_segments(run.summary, run.out_dir)
+        print_segments(run.summary, run.out_dir)
     _print_outcome(outcome, workspace)
 
 
@@ -237,8 +236,8 @@ def refresh(
     """Refit on new data, keep segment ids and names, and serve the new model only if as good."""
     from segmint.store import refresh_workspace
 
-    with _errors(debug):
-        _check_as_of(as_of)
+    with reported_errors(debug):
+        check_as_of(as_of)
         features = None
         from segmint.spark.session import check_engine
 
@@ -253,7 +252,7 @@ def refresh(
             )
         else:
             loaded = _source(data, db, query, table, sheet, sep)
-        with _progress(not as_json, 4) as progress:
+        with progress_bar(not as_json, 4) as progress:
             outcome = refresh_workspace(
                 workspace, loaded, as_of=as_of, progress=progress, salt=salt, table=features
             )
@@ -273,7 +272,7 @@ def rollback(
     """Serve an earlier model version again (relabels the latest customers with it)."""
     from segmint.store import rollback_workspace
 
-    with _errors(debug):
+    with reported_errors(debug):
         outcome = rollback_workspace(workspace, to)
         if as_json:
             _dump(outcome.summary)
@@ -300,7 +299,7 @@ def runs(
     """List the runs recorded in a workspace."""
     from segmint.store import Workspace
 
-    with _errors(debug):
+    with reported_errors(debug):
         ws = Workspace(workspace)
         frame = ws.runs()
         versions = {v: f"v{s}" for v, s in ws.models()[["version", "seq"]].itertuples(index=False)}
@@ -335,7 +334,7 @@ def models(
     """List the model versions of a workspace (the serving one marked)."""
     from segmint.store import Workspace
 
-    with _errors(debug):
+    with reported_errors(debug):
         frame = Workspace(workspace).models()
         if as_json:
             _dump(frame.to_dict(orient="records"))
@@ -373,14 +372,14 @@ def rename(
 ) -> None:
     """Name a segment of a run folder (RUN_DIR) or a workspace; the name survives refits."""
     if run_dir is not None:
-        from segmint.cli_report import rename_run_command
+        from segmint.cli.report import rename_run_command
 
         rename_run_command(run_dir, segment, name, action, names, debug)
         return
     from segmint.errors import UsageError
     from segmint.store import rename_segment
 
-    with _errors(debug):
+    with reported_errors(debug):
         if segment is None or name is None or names is not None:
             raise UsageError("give --segment ID and --name NAME (--names needs a RUN_DIR)")
         done = rename_segment(workspace, segment, name, action)
@@ -408,8 +407,8 @@ def monitor(
     """Drift of new data against the serving model: verdict fine / watch / retrain (exit 0)."""
     from segmint.store import monitor_workspace
 
-    with _errors(debug):
-        _check_as_of(as_of)
+    with reported_errors(debug):
+        check_as_of(as_of)
         loaded = _source(data, db, query, table, sheet)
         report = monitor_workspace(workspace, loaded, as_of=as_of, salt=salt)
         if as_json:
@@ -489,7 +488,7 @@ def migration(
     from segmint.report.migration import render_migration
     from segmint.store import migration_between
 
-    with _errors(debug):
+    with reported_errors(debug):
         mig, from_id, to_id = migration_between(workspace, from_run, to_run)
         if out is not None:
             write_table(mig.table().reset_index(), out)
@@ -539,6 +538,6 @@ def export(
     """Upsert today's labels into a database table by customer id, or write CSV / Parquet."""
     from segmint.store import export_assignments
 
-    with _errors(debug):
+    with reported_errors(debug):
         rows, where = export_assignments(workspace, to, table=table, run=run)
         err_console.print(f"{rows:,} customers exported to {where}", markup=False)

@@ -1,6 +1,6 @@
 """``segmint features``: the customer feature table of a transaction log (thin CLI layer).
 
-Registered on :data:`segmint.cli.app` when :mod:`segmint.cli` is imported.  The work is
+Registered on :data:`segmint.cli.common.app` when :mod:`segmint.cli` is imported.  The work is
 done by :func:`segmint.featurize.log_features`, the same code path as ``segmint fit``.
 """
 
@@ -16,16 +16,16 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from segmint.cli import (
+from segmint.cli.common import (
     Debug,
     SepOpt,
     SheetOpt,
     SparkMasterOpt,
-    _check_as_of,
-    _errors,
     app,
+    check_as_of,
     err_console,
     out_console,
+    reported_errors,
 )
 from segmint.errors import UsageError
 
@@ -187,8 +187,8 @@ def features(
         write_features,
     )
 
-    with _errors(debug):
-        _check_as_of(as_of)
+    with reported_errors(debug):
+        check_as_of(as_of)
         target = Path(out)
         if target.suffix.lower() not in (".csv", ".parquet", ".pq"):
             raise UsageError(f"{target}: --out must end in .csv or .parquet")
