@@ -218,3 +218,14 @@ def test_lloyd_matches_scikit_learn_on_separated_blobs() -> None:
     reference = KMeans(5, n_init=10, random_state=0).fit(X)
     assert wcss == pytest.approx(reference.inertia_, rel=1e-9)
     assert centers.shape == (5, 2)
+
+
+def test_a_customer_at_a_core_points_radius_is_within_it() -> None:
+    # The neighbour that sets a core point's radius lies exactly at it: it is assigned,
+    # at fit as at assignment, whatever the rounding of the distance computation.
+    points = np.array([[0.3, 0.1], [1.3, 0.1], [9.0, 9.0], [9.5, 9.0]])
+    rule = CorePointAssigner(points, np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 0.5, 0.5]))
+    X = np.array([[2.3, 0.1], [2.31, 0.1], [10.0, 9.0]])
+    labels, confidence = rule.predict(X)
+    assert labels.tolist() == [0, UNASSIGNED, 1]
+    assert confidence[1] == 0.0

@@ -34,9 +34,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from segmint.customers import ROW_NUMBER_ID, rows_without_id
 from segmint.features.roles import normalise_ids
 from segmint.io import clean_names, read_parquet
-from segmint.pipeline import ROW_NUMBER_ID, Assignment, SegmentationModel, rows_without_id
+from segmint.pipeline import Assignment, SegmentationModel
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -198,4 +198,4 @@ def _codes(ids: pd.Series) -> np.ndarray:
         text = pa.chunked_array(pa.array(ids.array)).combine_chunks()
         encoded = pc.dictionary_encode(text, null_encoding="encode")
         return np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return pd.factorize(ids, use_na_sentinel=False)[0].astype(np.int64)
+    return cast(np.ndarray, pd.factorize(ids, use_na_sentinel=False)[0].astype(np.int64))

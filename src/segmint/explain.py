@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -149,7 +149,7 @@ class Exhibits:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return _finite(asdict(self))
+        return cast(dict[str, Any], _finite(asdict(self)))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Exhibits:

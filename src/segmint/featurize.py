@@ -354,7 +354,7 @@ def open_for_fit(
     stream : bool
         Allow streaming (a caller that needs the whole table in memory says False).
     """
-    from segmint.pipeline import CustomerTable
+    from segmint.customers import CustomerTable
 
     ids = ids or IdPolicy()
     path = Path(data)
@@ -459,7 +459,8 @@ def assign_log(
     The features are recomputed with the model's resolved feature spec.  Returns the
     :class:`segmint.pipeline.Assignment` and the features run.
     """
-    from segmint.pipeline import Assignment, with_quality
+    from segmint.customers import with_quality
+    from segmint.pipeline import Assignment
 
     spec = model.feature_spec()
     if spec is None:

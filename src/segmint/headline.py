@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from segmint.selection import CLEAR_STRUCTURE, STABILITY_FLOOR
 from segmint.stability import STABLE_ARI
 
@@ -11,7 +13,7 @@ def structure_sentence(
     structure: bool,
     silhouette: float | None,
     bootstrap_ari: float | None,
-    final_check: dict | None = None,
+    final_check: dict[str, Any] | None = None,
 ) -> str:
     """How strong the segment structure is, in one plain sentence (the report's first).
 

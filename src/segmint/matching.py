@@ -52,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -160,7 +160,9 @@ def shared_customers(
     if both.empty:
         return None
     crossed = pd.crosstab(both["segment_old"], both["segment_new"])
-    return crossed.reindex(index=old_ids, columns=new_labels, fill_value=0).to_numpy(float)
+    return cast(
+        np.ndarray, crossed.reindex(index=old_ids, columns=new_labels, fill_value=0).to_numpy(float)
+    )
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -194,7 +196,7 @@ def containment_matrix(
         return None
     of_old = _ratio(crossed, crossed.sum(axis=1, keepdims=True))
     of_new = _ratio(crossed, crossed.sum(axis=0, keepdims=True))
-    return np.maximum(of_old, of_new)
+    return cast(np.ndarray, np.maximum(of_old, of_new))
 
 
 def match_segments(

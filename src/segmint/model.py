@@ -23,7 +23,7 @@ gives them the same figures.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -591,7 +591,7 @@ def fit_segmentation(
     return SegmentFit(fitted, selection, name, choice, stability, validity)
 
 
-class Segmenter(ClusterMixin, BaseEstimator):
+class Segmenter(ClusterMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no types
     """Customer segmentation as a scikit-learn estimator.
 
     Prepares the features (impute, encode, log-transform skewed, winsorise, standardise;
@@ -708,7 +708,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
         if self.preparation_ is None:
-            return frame.to_numpy(dtype=float)
+            return cast(np.ndarray, frame.to_numpy(dtype=float))
         matrix, _ = self.preparation_.transform(frame)
         return matrix
 
@@ -769,7 +769,7 @@ class Segmenter(ClusterMixin, BaseEstimator):
             )
         return True
 
-    @available_if(_gives_probabilities)
+    @available_if(_gives_probabilities)  # type: ignore[untyped-decorator]  # scikit-learn's, untyped
     def predict_proba(self, X: Any) -> np.ndarray:
         """Membership probability of each row of ``X`` in every segment (columns in the
         order of ``cluster_centers_``, rows summing to 1).

@@ -24,7 +24,7 @@ data error.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -116,7 +116,7 @@ class OutcomeOverlay:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (NaN as None)."""
         data = asdict(self)
-        return _nan_to_none(data)
+        return cast(dict[str, Any], _nan_to_none(data))
 
 
 def _nan_to_none(value: Any) -> Any:

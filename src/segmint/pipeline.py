@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -212,7 +212,7 @@ class SegmentationModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         if tiers is None:
             return rule.predict(matrix)
-        return rule.predict_groups(matrix, tiers)  # type: ignore[attr-defined]
+        return rule.predict_groups(matrix, tiers)  # type: ignore[attr-defined,no-any-return]
 
     def fingerprint(self) -> str:
         """SHA-256 of the model's content (parameters and arrays), 16 hex digits."""
@@ -281,7 +281,7 @@ class SegmentationResult:
     @property
     def labels(self) -> np.ndarray:
         """Segment of every segmented customer, in the order of :attr:`assignments`."""
-        return self.assignments["segment"].to_numpy()
+        return cast(np.ndarray, self.assignments["segment"].to_numpy())
 
     def profiles_table(self) -> pd.DataFrame:
         """One row per segment (what ``profiles.csv`` holds)."""

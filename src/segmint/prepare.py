@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -353,8 +353,8 @@ def _looks_like_identifier(series: pd.Series, name: str) -> bool:
     if pd.api.types.is_integer_dtype(series):
         key = re.sub(r"[^0-9a-z]", "", name.lower())
         named_id = key == "id" or key.endswith(("id", "no", "number", "code", "key"))
-        return distinct / n > 0.95 and (named_id or _is_sequence(values))
-    return distinct / n > 0.9
+        return cast(bool, distinct / n > 0.95 and (named_id or _is_sequence(values)))
+    return cast(bool, distinct / n > 0.9)
 
 
 def _is_sequence(values: pd.Series) -> bool:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from segmint.artifacts import load_model, save_model
 from segmint.batch import assign_parquet
+from segmint.customers import output_table
 from segmint.errors import ModelError, UsageError
 from segmint.features.spec import FeatureSpec
 from segmint.featurize import (
@@ -38,7 +39,6 @@ from segmint.pipeline import (
     Assignment,
     SegmentationModel,
     SegmentationResult,
-    output_table,
     segment,
 )
 from segmint.report import render_report

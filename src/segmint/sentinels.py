@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -245,6 +245,7 @@ def _extreme_codes(values: np.ndarray) -> list[float]:
         return []
     distinct = np.unique(values)
     codes: list[float] = []
+    far: Callable[[float], float]
     for ordered, far in ((distinct[::-1], lambda v: v - q3), (distinct, lambda v: q1 - v)):
         for i, value in enumerate(ordered[:3]):
             if not _one_digit_code(value) or far(value) < FAR_IQR * iqr:

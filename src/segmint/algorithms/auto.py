@@ -45,6 +45,7 @@ but remain available by name.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +62,16 @@ STABILITY_SAMPLE = 2_000
 STABILITY_ROUNDS = 5
 STABILITY_TOLERANCE = 0.05
 CANDIDATES = ("kmeans", "gmm", "ward", "genie")
-_FIT = {"kmeans": kmeans.fit, "gmm": gmm.fit, "ward": ward.fit, "genie": genie.fit}
-_REFIT = {**_FIT, "kmeans": lambda X, k, rng: kmeans.fit(X, k, rng, n_init=3)}
+_FIT: dict[str, Callable[..., Fitted]] = {
+    "kmeans": kmeans.fit,
+    "gmm": gmm.fit,
+    "ward": ward.fit,
+    "genie": genie.fit,
+}
+_REFIT: dict[str, Callable[..., Fitted]] = {
+    **_FIT,
+    "kmeans": lambda X, k, rng: kmeans.fit(X, k, rng, n_init=3),
+}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -40,6 +40,8 @@ from segmint.threads import parallel_map
 UNASSIGNED = -1
 BRUTE_FORCE_POINTS = 3_000
 NEIGHBOURS = 5
+RADIUS_TOLERANCE = 1e-9
+"""Relative slack of a core point's radius (rounding, not geometry)."""
 
 
 def draw_sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -311,12 +313,12 @@ class GaussianAssigner(Assigner):
             z = np.linalg.solve(chol, (X - mean).T)
             log_det = 2.0 * np.log(np.diag(chol)).sum()
             out[:, j] = -0.5 * ((z**2).sum(axis=0) + d * np.log(2 * np.pi) + log_det)
-        return out + np.log(self.weights)[None, :]
+        return cast(np.ndarray, out + np.log(self.weights)[None, :])
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
         """Membership probabilities, rows summing to 1."""
         log_p = self.log_densities(X)
-        return np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True))
+        return cast(np.ndarray, np.exp(log_p - logsumexp(log_p, axis=1, keepdims=True)))
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """The posterior of every segment (:meth:`posterior`)."""
@@ -368,7 +370,12 @@ class CorePointAssigner(Assigner):
         labels = self.labels[idx].astype(np.int64)
         confidence = neighbour_confidence(self.segment_reach(X), labels)
         if self.radius is not None:
-            outside = d1 > self.radius[idx]
+            # The distance to the chosen core point from the differences, as the radius is
+            # measured (the matrix product's rounding depends on the batch and the threads),
+            # and a point at the radius within it: the neighbour that sets a core point's
+            # radius is assigned alike at fit and at assignment.
+            d1 = np.sqrt(((X - self.points[idx]) ** 2).sum(axis=1))
+            outside = d1 > self.radius[idx] * (1 + RADIUS_TOLERANCE)
             labels[outside] = UNASSIGNED
             confidence[outside] = 0.0
         return labels, confidence

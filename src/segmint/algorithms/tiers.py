@@ -15,7 +15,7 @@ unseen at fit time leaves them unassigned (-1).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,9 @@ MISSING_TIER = "missing"
 def tier_values(values: pd.Series) -> np.ndarray:
     """The tier of every customer as text; missing or blank values are "missing"."""
     text = values.astype("string").str.strip()
-    return text.fillna(MISSING_TIER).mask(text == "", MISSING_TIER).to_numpy(dtype=object)
+    return cast(
+        np.ndarray, text.fillna(MISSING_TIER).mask(text == "", MISSING_TIER).to_numpy(dtype=object)
+    )
 
 
 @dataclass(frozen=True)

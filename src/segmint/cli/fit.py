@@ -276,7 +276,7 @@ def assign(
             )  # fmt: skip
         labelled = run.assignment.assignments
         if run.out is None:
-            from segmint.pipeline import output_table
+            from segmint.customers import output_table
 
             written = output_table(labelled, run.assignment.account)
             sys.stdout.write(written.to_csv(index=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -27,7 +29,7 @@ def uniform16(rng: np.random.Generator, size: int) -> np.ndarray:
 def draw_from(rng: np.random.Generator, table: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Draw one item per element from row ``group`` of a :func:`lookup_table`."""
     group = np.asarray(group, dtype=np.int64)
-    return table[(group << RES_BITS) | uniform16(rng, group.size)]
+    return cast(np.ndarray, table[(group << RES_BITS) | uniform16(rng, group.size)])
 
 
 def sample_days(
@@ -61,7 +63,7 @@ def sample_days(
     c_lo, c_hi = stacked[base + lo], stacked[base + hi]
     target = c_lo + rng.random(lo.size) * (c_hi - c_lo)
     day = np.searchsorted(stacked, target, side="right") - 1 - base
-    return np.clip(day, lo, hi - 1)
+    return cast(np.ndarray, np.clip(day, lo, hi - 1))
 
 
 def minute_of_day(rng: np.random.Generator, channel: np.ndarray) -> np.ndarray:

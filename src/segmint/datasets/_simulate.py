@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -497,7 +497,7 @@ def _archetype_probs(weights: Mapping[str, float] | None) -> np.ndarray:
     probs = np.array([float(weights.get(name, 0.0)) for name in ARCHETYPES])
     if not np.all(np.isfinite(probs)) or np.any(probs < 0) or probs.sum() <= 0:
         raise UsageError(f"weights must be finite, >= 0 and not all 0, got {dict(weights)}")
-    return probs / probs.sum()
+    return cast(np.ndarray, probs / probs.sum())
 
 
 def checked_options(

@@ -267,7 +267,7 @@ def lookup_table(weights: np.ndarray) -> np.ndarray:
     """
     cdf = _cumulative_rows(np.atleast_2d(weights))
     middle = (np.arange(RES) + 0.5) / RES
-    table = np.stack([np.searchsorted(row, middle, side="right") for row in cdf])
+    table: np.ndarray = np.stack([np.searchsorted(row, middle, side="right") for row in cdf])
     table = np.minimum(table, cdf.shape[1] - 1).astype(np.int16).ravel()
     table.setflags(write=False)
     return table

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
@@ -121,7 +121,7 @@ class _Runner:
                 self.progress(step, float(done))
         if "error" in outcome:
             raise outcome["error"]
-        return outcome["result"]
+        return cast(duckdb.DuckDBPyConnection, outcome["result"])
 
 
 def _ts(day: dt.date) -> str:

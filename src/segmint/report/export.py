@@ -27,7 +27,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from segmint.errors import ExternalToolError
 from segmint.io import replace_file
@@ -163,7 +163,7 @@ class _Browser:
                 raise ExternalToolError("Chromium stopped unexpectedly")
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(raw)
+        return cast(dict[str, Any], json.loads(raw))
 
     def close(self) -> None:
         try:
@@ -185,7 +185,7 @@ class _Browser:
 
 def _open(browser: _Browser, html_path: Path) -> str:
     target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+    session: str = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
         "sessionId"
     ]
     browser.send("Page.enable", session=session)

@@ -52,6 +52,7 @@ PREPARATION_SAMPLE = 1_000_000
 PROFILE_SAMPLE = 1_000_000
 ALGORITHMS = ("kmeans", "bisecting", "gmm")
 MAX_ITER = 50
+BISECTING_SEEDS = 5
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,34 @@ def _mllib_fit(
     """(centres, segment sizes, facts) of MLlib's fit of ``k`` segments on every customer."""
     if algorithm == "bisecting":
         from pyspark.ml.clustering import BisectingKMeans
+        from pyspark.ml.functions import array_to_vector, vector_to_array
+        from pyspark.sql import functions as F
 
-        fitted = BisectingKMeans(k=k, seed=seed, maxIter=MAX_ITER).fit(matrix)
-        sizes = np.zeros(k, dtype=np.int64)
-        for row in fitted.transform(matrix).groupBy("prediction").count().collect():
-            sizes[int(row["prediction"])] = int(row["count"])
-        centers = np.array(fitted.clusterCenters())
-        return centers, sizes, {"training_cost": float(fitted.summary.trainingCost)}
+        # MLlib starts each bisection from the centre moved by noise proportional to the
+        # centre's norm; prepared features are centred (norm ~1e-14), so both halves start
+        # alike and one stays empty. Distances do not change with a shift: MLlib fits the
+        # features moved by one typical spread, and the centres are moved back. Should a
+        # half still stay empty, the next seed is tried, then the fit refused.
+        offset = float(np.std(working, axis=0).mean()) or 1.0
+        shifted = matrix.select(
+            array_to_vector(
+                F.transform(vector_to_array(F.col("features")), lambda v: v + offset)
+            ).alias("features")
+        )
+        for attempt in range(BISECTING_SEEDS):
+            fitted = BisectingKMeans(k=k, seed=seed + attempt, maxIter=MAX_ITER).fit(shifted)
+            sizes = np.zeros(k, dtype=np.int64)
+            for row in fitted.transform(shifted).groupBy("prediction").count().collect():
+                sizes[int(row["prediction"])] = int(row["count"])
+            centers = np.array(fitted.clusterCenters()) - offset
+            if len(centers) == k and (sizes > 0).all():
+                cost = float(fitted.summary.trainingCost)
+                return centers, sizes, {"training_cost": cost, "seeds_tried": attempt + 1}
+        raise DataError(
+            f"MLlib's bisecting k-means left a segment empty with {BISECTING_SEEDS} seeds "
+            f"({seed}..{seed + BISECTING_SEEDS - 1}); fewer segments (--k) or --algorithm "
+            "kmeans may suit these customers"
+        )
     rows = _rows(matrix).persist()
     info: dict[str, Any] = {}
     model: Any

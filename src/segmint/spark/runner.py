@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from segmint.artifacts import load_model, save_model
+from segmint.customers import CustomerTable, with_quality
 from segmint.features.engine import QUALITY_COLUMNS
 from segmint.io import LoadedTable, write_table
-from segmint.pipeline import CustomerTable, with_quality
 from segmint.report.html import render_report
 from segmint.rundir import build_extras, write_extras
 from segmint.runner import check_output_dir, resolve_model_dir, write_folder_atomically

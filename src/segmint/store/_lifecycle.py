@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from segmint.algorithms import UNASSIGNED
+from segmint.customers import CustomerTable
 from segmint.errors import DataError, UsageError
 from segmint.features.roles import ColumnRoles
 from segmint.featurize import IdPolicy, pseudonymise_loaded
@@ -50,7 +51,7 @@ from segmint.matching import (
     relabel,
 )
 from segmint.monitor import Migration, migration
-from segmint.pipeline import CustomerTable, SegmentationModel, SegmentationResult, segment
+from segmint.pipeline import SegmentationModel, SegmentationResult, segment
 from segmint.report.migration import render_migration
 from segmint.store._workspace import RunRecord, Workspace, WorkspaceState, run_id_for
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
+from segmint.customers import customer_table
 from segmint.errors import UsageError
 from segmint.io import LoadedTable, write_table
 from segmint.monitor import Migration, MonitorThresholds, migration, monitor
-from segmint.pipeline import customer_table
 from segmint.store._lifecycle import (
     check_salt,
     data_fingerprint,

@@ -193,11 +193,11 @@ class Workspace:
             raise UsageError(f"{self.path}: the workspace has no runs yet")
         key = text.strip()
         if key == "latest":
-            return ids[-1]
+            return str(ids[-1])
         if key == "previous":
             if len(ids) < 2:
                 raise UsageError(f"{self.path}: only one run; nothing before it")
-            return ids[-2]
+            return str(ids[-2])
         if key.isdigit():
             key = run_id_for(int(key))
         if key not in ids:
@@ -218,7 +218,7 @@ class Workspace:
             known = ", ".join(f"v{s} ({v})" for v, s in rows) or "none"
             why = "is ambiguous" if found else "is not a model version"
             raise UsageError(f"{self.path}: {text!r} {why} (versions: {known})")
-        return found[0]
+        return str(found[0])
 
     def model_dir(self, version: str) -> Path:
         """Folder of a model version."""

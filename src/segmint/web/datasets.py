@@ -13,7 +13,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import pandas as pd
 
@@ -140,8 +140,12 @@ def rename_errors(exc: SegmintError, dataset: Dataset) -> SegmintError:
     return type(exc)(message) if message != str(exc) else exc
 
 
-def _jsonable(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON records (dates in ISO form, anything else as text)."""
+    return cast(
+        list[dict[str, Any]],
+        json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str)),
+    )
 
 
 def inspect_dataset(dataset: Dataset) -> dict[str, Any]:
@@ -178,7 +182,7 @@ def inspect_dataset(dataset: Dataset) -> dict[str, Any]:
         "columns": columns,
         "roles": roles,
         "roles_error": roles_error,
-        "preview": _jsonable(frame.head(PREVIEW_ROWS)),
+        "preview": frame_records(frame.head(PREVIEW_ROWS)),
     }
     cache.write_text(json.dumps(info, default=str))
     return info

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
@@ -54,11 +53,6 @@ def client_of(request: Request) -> str:
 def ok(**values: Any) -> dict[str, Any]:
     """A success body: ``{"ok": true, ...values}``."""
     return {"ok": True, **values}
-
-
-def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame as JSON records (dates in ISO form, anything else as text)."""
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
 
 
 def run_id_of(service: Service, text: str) -> str:

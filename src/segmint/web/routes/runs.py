@@ -9,13 +9,13 @@ import pandas as pd
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from segmint.web.datasets import frame_records
 from segmint.web.errors import ApiError
 from segmint.web.routes.common import (
     FromRun,
     ServiceDep,
     csv_response,
     file_response,
-    frame_records,
     named_segments,
     ok,
     run_id_of,
